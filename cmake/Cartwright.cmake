@@ -1,0 +1,32 @@
+# Helpers that give every Cartwright target the same flags, layout and test wiring.
+include(GoogleTest)
+
+set(CW_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+# cw_library(NAME SOURCES a.cc b.cc DEPS x y)
+# One library per module; public headers are included as "module/file.h" from src/.
+function(cw_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(${name} PRIVATE ${CW_WARNINGS})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# cw_test(NAME SOURCES a_test.cc DEPS x LABELS unit [TIMEOUT s])
+# Each GoogleTest case becomes its own CTest test, so a failure names the case.
+function(cw_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${CW_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "CARTWRIGHT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CARTWRIGHT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

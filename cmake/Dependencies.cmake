@@ -1,0 +1,21 @@
+# Every dependency is a Debian package installed by `./run setup`.
+find_package(PkgConfig REQUIRED)
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/schema.h REQUIRED)
+add_library(rapidjson INTERFACE)
+target_include_directories(rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
+# Our documents are small; 64-bit sizes are not needed, but std::string support is.
+target_compile_definitions(rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
+
+find_package(OpenSSL 3 REQUIRED)
+find_package(Threads REQUIRED)
+
+if(NOT CARTWRIGHT_FUZZ)
+  pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+  find_package(SQLite3 REQUIRED)
+  find_package(spdlog REQUIRED)
+  find_package(CLI11 REQUIRED)
+  find_package(toml11 REQUIRED)
+  if(CARTWRIGHT_TESTS)
+    find_package(GTest REQUIRED)
+  endif()
+endif()

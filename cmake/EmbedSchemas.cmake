@@ -1,0 +1,11 @@
+# cmake -DROOT=schemas -DOUT=schema_files.cc -P EmbedSchemas.cmake
+file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/*.json)
+list(SORT files)
+set(body "// Generated from schemas/ by cmake/EmbedSchemas.cmake. Do not edit.\n#include \"wire/schema_files.h\"\n\nnamespace cw::wire {\nnamespace {\nconst EmbeddedFile kFiles[] = {\n")
+foreach(f ${files})
+  file(READ ${ROOT}/${f} text)
+  string(APPEND body "  {\"${f}\", R\"cwschema(${text})cwschema\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace\n\nstd::span<const EmbeddedFile> SchemaFiles() { return kFiles; }\n\n}  // namespace cw::wire\n")
+file(WRITE ${OUT}.new "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.new ${OUT})

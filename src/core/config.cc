@@ -1,0 +1,124 @@
+#include "core/config.h"
+
+#include <charconv>
+#include <sstream>
+#include <toml.hpp>
+
+#include "core/files.h"
+
+namespace cw {
+namespace {
+
+// "cartwright.toml:2: unknown key 'listn' in [broker]" — file and line of the offending value.
+std::string At(const toml::value& v, const std::string& msg) {
+  const auto loc = v.location();
+  return loc.file_name() + ":" + std::to_string(loc.line()) + ": " + msg;
+}
+
+// Reads string keys of one table, refusing keys it does not know.
+class TableReader {
+ public:
+  TableReader(const toml::value& table, std::string name) : table_(table), name_(std::move(name)) {}
+
+  Status String(const std::string& key, std::string& out) {
+    known_.push_back(key);
+    if (!table_.contains(key)) return Status::Ok();
+    const toml::value& v = table_.at(key);
+    if (!v.is_string()) {
+      return InvalidArgument(At(v, "[" + name_ + "] " + key + " must be a string"));
+    }
+    out = v.as_string().str;
+    return Status::Ok();
+  }
+
+  Status CheckNoUnknownKeys() const {
+    for (const auto& [key, value] : table_.as_table()) {
+      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+        return InvalidArgument(At(value, "unknown key '" + key + "' in [" + name_ + "]"));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const toml::value& table_;
+  std::string name_;
+  std::vector<std::string> known_;
+};
+
+std::string OneLine(std::string s) {
+  // toml11 formats multi-line diagnostics; the CLI contract is one readable line.
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
+                           const std::string& origin) {
+  Config config;
+  config.data_dir = data_dir;
+  try {
+    std::istringstream in(text);
+    toml::value root = toml::parse(in, origin);
+    static const std::vector<std::string> kSections = {"broker", "stores", "log"};
+    for (const auto& [key, value] : root.as_table()) {
+      if (std::find(kSections.begin(), kSections.end(), key) == kSections.end() || !value.is_table()) {
+        return InvalidArgument(At(value, "unknown section [" + key + "]"));
+      }
+    }
+    auto read = [&](const char* section, auto&& fill) -> Status {
+      if (!root.contains(section)) return Status::Ok();
+      TableReader r(root.at(section), section);
+      Status st = fill(r);
+      if (st.ok()) st = r.CheckNoUnknownKeys();
+      return st;
+    };
+    CW_RETURN_IF_ERROR(read("broker", [&](TableReader& r) { return r.String("listen", config.broker.listen); }));
+    CW_RETURN_IF_ERROR(read("stores", [&](TableReader& r) { return r.String("entity", config.stores.entity); }));
+    CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));
+  } catch (const std::exception& e) {  // start-up only: toml11 reports syntax errors by exception
+    return InvalidArgument(OneLine(e.what()));
+  }
+  if (config.stores.entity.empty()) config.stores.entity = "sqlite:" + data_dir + "/entity.db";
+  CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& data_dir) {
+  std::string path = data_dir + "/cartwright.toml";
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    if (text.error().code() == Code::kNotFound) return ParseConfig(data_dir, "", path);
+    return text.error();
+  }
+  return ParseConfig(data_dir, *text, path);
+}
+
+Result<HostPort> ParseHostPort(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return InvalidArgument("'" + text + "' is not host:port");
+  }
+  HostPort hp;
+  hp.host = text.substr(0, colon);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+  if (ec != std::errc() || p != text.data() + text.size() || port > 65535) {
+    return InvalidArgument("'" + text + "' has no valid port (0-65535)");
+  }
+  hp.port = static_cast<uint16_t>(port);
+  return hp;
+}
+
+}  // namespace cw

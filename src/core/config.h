@@ -1,0 +1,44 @@
+// core/config.h — the service configuration, read once at start-up.
+//
+// `DIR/cartwright.toml` (optional; every key has a default). Unknown sections or keys, wrong types and
+// bad values fail start-up with one line naming the file, line and key — a typo never silently falls
+// back to a default.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+
+namespace cw {
+
+struct Config {
+  std::string data_dir;  // every relative path below is resolved against it
+
+  struct Broker {
+    std::string listen = "127.0.0.1:8883";  // host:port the managed Mosquitto listens on
+  } broker;
+
+  struct Stores {
+    std::string entity;  // URI; default sqlite:DATA_DIR/entity.db
+  } stores;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+};
+
+// Loads DATA_DIR/cartwright.toml if it exists, else returns the defaults for `data_dir`.
+Result<Config> LoadConfig(const std::string& data_dir);
+
+// Parses a TOML document (the file's text); `origin` names it in errors.
+Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
+                           const std::string& origin);
+
+// Splits "host:port"; InvalidArgument names the text when it is not one.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<HostPort> ParseHostPort(const std::string& text);
+
+}  // namespace cw

@@ -1,0 +1,50 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace cw {
+namespace {
+
+TEST(Config, DefaultsWhenEmpty) {
+  auto c = ParseConfig("/data", "", "cartwright.toml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->broker.listen, "127.0.0.1:8883");
+  EXPECT_EQ(c->stores.entity, "sqlite:/data/entity.db");
+}
+
+TEST(Config, ReadsKnownKeys) {
+  auto c = ParseConfig("/d", "[broker]\nlisten = \"0.0.0.0:9883\"\n[stores]\nentity = \"sqlite:/x.db\"\n", "f");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->broker.listen, "0.0.0.0:9883");
+  EXPECT_EQ(c->stores.entity, "sqlite:/x.db");
+}
+
+TEST(Config, UnknownKeyFailsWithLocation) {
+  auto c = ParseConfig("/d", "[broker]\nlistn = \"x\"\n", "cartwright.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("unknown key 'listn'"), std::string::npos) << c.error().message();
+  EXPECT_NE(c.error().message().find("cartwright.toml:2"), std::string::npos) << c.error().message();
+  EXPECT_EQ(c.error().message().find('\n'), std::string::npos);
+}
+
+TEST(Config, BadTypeSyntaxAndValueAreErrors) {
+  EXPECT_FALSE(ParseConfig("/d", "[broker]\nlisten = 8883\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("/d", "[broker\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("/d", "[brokers]\n", "f").ok());
+  auto c = ParseConfig("/d", "[broker]\nlisten = \"localhost\"\n", "f");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("not host:port"), std::string::npos);
+}
+
+TEST(HostPort, Parses) {
+  auto hp = ParseHostPort("127.0.0.1:8883");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 8883);
+  EXPECT_FALSE(ParseHostPort("127.0.0.1:70000").ok());
+  EXPECT_FALSE(ParseHostPort(":80").ok());
+  EXPECT_FALSE(ParseHostPort("host:").ok());
+}
+
+}  // namespace
+}  // namespace cw

@@ -60,6 +60,8 @@ Status InitPki(const Layout& l, const InitOptions& options, Clock& clock) {
     std::filesystem::remove_all(l.dir, ec);
     if (ec) return Internal("remove " + l.dir + ": " + ec.message());
   }
+  // The data directory stays traversable (the broker's user needs DATA_DIR/broker); the PKI does not.
+  CW_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(l.dir).parent_path().string(), 0755));
   CW_RETURN_IF_ERROR(MakeDirs(l.dir + "/services", 0700));
   ::chmod(l.dir.c_str(), 0700);
   Time now = clock.Now();

@@ -1,0 +1,299 @@
+#include "cli/cartwright_cli.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+#include "broker/managed_broker.h"
+#include "core/config.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "core/time_format.h"
+#include "pki/pki.h"
+#include "store/registry.h"
+#include "wire/json.h"
+
+namespace cw::cli {
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+// A failure the user should read: one line, right exit code.
+struct Failure {
+  int exit_code;
+  std::string message;
+};
+
+int Report(const Status& st) {
+  if (st.ok()) return 0;
+  std::fprintf(stderr, "cartwright: %s\n", st.message().c_str());
+  return st.code() == Code::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+Result<std::unique_ptr<store::EntityStore>> OpenEntities(const Config& config) {
+  CW_RETURN_IF_ERROR(MakeDirs(config.data_dir, 0755));
+  return store::Registry::WithBuiltinBackends().OpenEntity(config.stores.entity);
+}
+
+Status ValidateTimezone(const std::string& tz) {
+  static const std::regex kTz("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$");
+  if (!std::regex_match(tz, kTz)) {
+    return InvalidArgument("--timezone '" + tz + "' is not an IANA zone such as Europe/Berlin");
+  }
+  return Status::Ok();
+}
+
+// ---- commands ----
+
+Status PkiInit(const Config& config, bool force) {
+  pki::InitOptions o;
+  o.force = force;
+  pki::Layout layout(config.data_dir);
+  CW_RETURN_IF_ERROR(pki::InitPki(layout, o, Clock::System()));
+  std::printf("PKI created in %s\n", layout.dir.c_str());
+  return Status::Ok();
+}
+
+struct StoreAddArgs {
+  std::string id, name, region, timezone, partner = "default";
+};
+
+Status StoreAdd(const Config& config, const StoreAddArgs& a) {
+  CW_ASSIGN_OR_RETURN(StoreId id, StoreId::Parse(a.id));
+  auto region = store::ParseRegion(a.region);
+  if (!region) return InvalidArgument("--region must be us or eu");
+  CW_RETURN_IF_ERROR(ValidateTimezone(a.timezone));
+  if (a.name.empty()) return InvalidArgument("--name must not be empty");
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_RETURN_IF_ERROR(entities->AddStore({id, a.name, a.partner, *region, a.timezone, Clock::System().Now()}));
+  std::printf("%s\n", id.str().c_str());
+  return Status::Ok();
+}
+
+Status StoreList(const Config& config, bool json) {
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto stores, entities->ListStores());
+  if (json) {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    w.StartArray();
+    for (const auto& s : stores) {
+      w.StartObject();
+      w.Key("id"); w.String(s.id.str().c_str());
+      w.Key("name"); w.String(s.name.c_str());
+      w.Key("partner"); w.String(s.partner.c_str());
+      w.Key("region"); w.String(std::string(store::Name(s.region)).c_str());
+      w.Key("timezone"); w.String(s.timezone.c_str());
+      w.Key("created_at"); w.String(FormatTimeMillis(s.created_at).c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    std::printf("%s\n", sb.GetString());
+    return Status::Ok();
+  }
+  std::printf("%-12s %-6s %-20s %-10s %s\n", "STORE", "REGION", "TIMEZONE", "PARTNER", "NAME");
+  for (const auto& s : stores) {
+    std::printf("%-12s %-6s %-20s %-10s %s\n", s.id.str().c_str(), std::string(store::Name(s.region)).c_str(),
+                s.timezone.c_str(), s.partner.c_str(), s.name.c_str());
+  }
+  return Status::Ok();
+}
+
+struct ProvisionArgs {
+  std::string store;
+  int new_carts = 0;
+  std::string out;
+  std::vector<std::string> csr_files;
+};
+
+Status Provision(const Config& config, const ProvisionArgs& a) {
+  CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(a.store));
+  if ((a.new_carts > 0) == !a.csr_files.empty()) {
+    return InvalidArgument("give exactly one of --new-carts N or --csr FILE...");
+  }
+  if (a.new_carts > 0 && a.out.empty()) return InvalidArgument("--new-carts needs --out DIR for the carts' files");
+  pki::Layout layout(config.data_dir);
+  CW_ASSIGN_OR_RETURN(auto ca, pki::LoadCa(layout));
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  pki::Provisioner prov(layout, std::move(ca), *entities, Clock::System(), Random::System());
+  if (a.new_carts > 0) {
+    CW_ASSIGN_OR_RETURN(auto carts, prov.NewCarts(store, a.new_carts, a.out));
+    for (const auto& c : carts) std::printf("%s\n", c.id.str().c_str());
+    return Status::Ok();
+  }
+  for (const auto& file : a.csr_files) {
+    CW_ASSIGN_OR_RETURN(std::string pem, ReadFile(file));
+    std::string out = a.out.empty() ? std::filesystem::path(file).parent_path().string() : a.out;
+    if (out.empty()) out = ".";
+    auto cart = prov.SignCsr(store, pem, out);
+    if (!cart.ok()) return cart.error().WithContext(file);
+    std::printf("%s\n", cart->id.str().c_str());
+  }
+  return Status::Ok();
+}
+
+Status CartsList(const Config& config, const std::string& store_filter, bool json) {
+  std::optional<StoreId> store;
+  if (!store_filter.empty()) {
+    CW_ASSIGN_OR_RETURN(StoreId s, StoreId::Parse(store_filter));
+    store = s;
+  }
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  if (store) CW_RETURN_IF_ERROR(entities->GetStore(*store).status());
+  CW_ASSIGN_OR_RETURN(auto carts, entities->ListCarts(store));
+  if (json) {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    w.StartArray();
+    for (const auto& c : carts) {
+      w.StartObject();
+      w.Key("cart_id"); w.String(c.id.str().c_str());
+      w.Key("store_id"); w.String(c.store.str().c_str());
+      w.Key("serial"); w.String(c.serial.c_str());
+      w.Key("status"); w.String(std::string(store::Name(c.status)).c_str());
+      w.Key("cert_fingerprint"); w.String(c.cert_fingerprint.c_str());
+      w.Key("registered_at"); w.String(FormatTimeMillis(c.registered_at).c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    std::printf("%s\n", sb.GetString());
+    return Status::Ok();
+  }
+  std::printf("%-12s %-12s %-14s %-8s %s\n", "CART", "STORE", "SERIAL", "STATUS", "REGISTERED");
+  for (const auto& c : carts) {
+    std::printf("%-12s %-12s %-14s %-8s %s\n", c.id.str().c_str(), c.store.str().c_str(), c.serial.c_str(),
+                std::string(store::Name(c.status)).c_str(), FormatTimeMillis(c.registered_at).c_str());
+  }
+  return Status::Ok();
+}
+
+Status BrokerRun(const Config& config, const std::string& listen_flag) {
+  CW_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(listen_flag.empty() ? config.broker.listen : listen_flag));
+  // Block the stop signals before any thread starts, then wait for them synchronously.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  broker::BrokerOptions o;
+  o.data_dir = config.data_dir;
+  o.listen = listen;
+  broker::ManagedBroker broker(o);
+  CW_RETURN_IF_ERROR(broker.Start());
+  std::printf("broker listening on mqtts://%s:%u (mutual TLS), config and log in %s\n", listen.host.c_str(),
+              listen.port, broker.dir().c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  log::Info("broker.stopping", {{"signal", sig}});
+  broker.Stop();
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunCartwright(int argc, char** argv) {
+  CLI::App app{"Cartwright: device identity, broker and data platform for connected retail fleets", "cartwright"};
+  app.require_subcommand(1);
+  std::string data_dir = "var/cartwright";
+  app.add_option("--data-dir", data_dir, "Data directory (PKI, databases, broker)")
+      ->envname("CARTWRIGHT_DATA_DIR")
+      ->capture_default_str();
+  std::string log_level;
+  app.add_option("--log-level", log_level, "debug|info|warn|error (default: warn for one-shot commands)");
+
+  std::function<Status(const Config&)> action;
+  bool long_running = false;
+
+  auto* pki_cmd = app.add_subcommand("pki", "Fleet PKI");
+  pki_cmd->require_subcommand(1);
+  auto* pki_init = pki_cmd->add_subcommand("init", "Create the root CA, server and service certificates, signing keys");
+  bool force = false;
+  pki_init->add_flag("--force", force, "Replace an existing PKI (every cart then needs re-provisioning)");
+  pki_init->callback([&] { action = [&](const Config& c) { return PkiInit(c, force); }; });
+
+  auto* store_cmd = app.add_subcommand("store", "Stores (sites) of the fleet");
+  store_cmd->require_subcommand(1);
+  StoreAddArgs sa;
+  auto* store_add = store_cmd->add_subcommand("add", "Register a store");
+  store_add->add_option("--id", sa.id, "Store id, e.g. STORE-001")->required();
+  store_add->add_option("--name", sa.name, "Display name")->required();
+  store_add->add_option("--region", sa.region, "Data-residency region: us or eu")->required();
+  store_add->add_option("--timezone", sa.timezone, "IANA time zone, e.g. Europe/Berlin")->required();
+  store_add->add_option("--partner", sa.partner, "Supermarket-chain partner (tenant)")->capture_default_str();
+  store_add->callback([&] { action = [&](const Config& c) { return StoreAdd(c, sa); }; });
+  bool store_json = false;
+  auto* store_list = store_cmd->add_subcommand("list", "List stores");
+  store_list->add_flag("--json", store_json, "Machine-readable output");
+  store_list->callback([&] { action = [&](const Config& c) { return StoreList(c, store_json); }; });
+
+  ProvisionArgs pa;
+  auto* prov = app.add_subcommand("provision", "Factory station: create carts or sign their CSRs");
+  prov->add_option("--store", pa.store, "Store the carts belong to")->required();
+  prov->add_option("--new-carts", pa.new_carts, "Create N carts, each with a key generated in its own key store");
+  prov->add_option("--csr", pa.csr_files, "Sign CSRs made on devices (the cloud never sees their keys)")
+      ->check(CLI::ExistingFile);
+  prov->add_option("--out", pa.out, "Directory for the carts' files (OUT/CART-xxxxxx/)");
+  prov->callback([&] { action = [&](const Config& c) { return Provision(c, pa); }; });
+
+  auto* carts_cmd = app.add_subcommand("carts", "The cart registry");
+  carts_cmd->require_subcommand(1);
+  std::string carts_store;
+  bool carts_json = false;
+  auto* carts_list = carts_cmd->add_subcommand("list", "List registered carts");
+  carts_list->add_option("--store", carts_store, "Only this store's carts");
+  carts_list->add_flag("--json", carts_json, "Machine-readable output");
+  carts_list->callback([&] { action = [&](const Config& c) { return CartsList(c, carts_store, carts_json); }; });
+
+  auto* broker_cmd = app.add_subcommand("broker", "The managed Mosquitto broker");
+  broker_cmd->require_subcommand(1);
+  std::string listen;
+  auto* broker_run = broker_cmd->add_subcommand("run", "Configure and supervise Mosquitto until SIGTERM/SIGINT");
+  broker_run->add_option("--listen", listen, "host:port (default from cartwright.toml, else 127.0.0.1:8883)");
+  broker_run->callback([&] {
+    long_running = true;
+    action = [&](const Config& c) { return BrokerRun(c, listen); };
+  });
+
+  // --data-dir and --log-level may appear after any subcommand.
+  for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
+                        broker_run}) {
+    sub->fallthrough();
+    sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
+                "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (msg.empty()) msg = "invalid command line";
+    // A missing subcommand deserves the list of them.
+    std::fprintf(stderr, "cartwright: %s (run with --help for usage)\n", msg.c_str());
+    return kExitUsage;
+  }
+
+  log::Options lo;
+  lo.level = long_running ? log::Level::kInfo : log::Level::kWarn;
+  if (!log_level.empty() && !log::ParseLevel(log_level, lo.level)) {
+    std::fprintf(stderr, "cartwright: --log-level must be debug, info, warn, error or off\n");
+    return kExitUsage;
+  }
+  log::Configure(lo);
+
+  auto config = LoadConfig(data_dir);
+  if (!config.ok()) return Report(config.error());
+  if (!action) return kExitUsage;
+  return Report(action(*config));
+}
+
+}  // namespace cw::cli

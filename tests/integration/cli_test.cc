@@ -1,0 +1,176 @@
+// The `cartwright` CLI contract, exercised through the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "broker/managed_broker.h"
+#include "core/files.h"
+#include "crypto/key_store.h"
+#include "crypto/x509.h"
+#include "testing/harness.h"
+#include "wire/json.h"
+
+namespace cw {
+namespace {
+
+using testing::ProcessResult;
+using testing::TempDir;
+
+class CliTest : public ::testing::Test {
+ protected:
+  ProcessResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), testing::BinaryPath("cartwright"));
+    args.push_back("--data-dir");
+    args.push_back(dir_.path() + "/data");
+    return testing::RunProcess(args);
+  }
+  static int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+  TempDir dir_;
+};
+
+TEST_F(CliTest, HelpAtEveryLevel) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"pki", "--help"}, {"pki", "init", "--help"}, {"store", "add", "--help"},
+           {"provision", "--help"}, {"carts", "list", "--help"}, {"broker", "run", "--help"}}) {
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_NE(r.out.find("--data-dir"), std::string::npos) << args[0] << ": " << r.out;
+  }
+  EXPECT_NE(Run({"store", "add", "--help"}).out.find("--timezone"), std::string::npos);
+}
+
+TEST_F(CliTest, BadFlagsAndArgumentsAreOneLineAndExit2) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"pki", "init", "--bogus"},
+           {"frobnicate"},
+           {},
+           {"store", "add", "--id", "S1", "--name", "N", "--region", "mars", "--timezone", "Europe/Berlin"},
+           {"store", "add", "--id", "S1", "--name", "N", "--region", "eu", "--timezone", "Berlin time"},
+           {"store", "add", "--id", "../etc", "--name", "N", "--region", "eu", "--timezone", "Europe/Berlin"},
+           {"store", "add", "--name", "N"},
+           {"provision", "--store", "S1"},
+           {"provision", "--store", "S1", "--new-carts", "notanumber", "--out", "x"},
+           {"provision", "--store", "S1", "--csr", "/does/not/exist.csr"},
+           {"broker", "run", "--listen", "nope"},
+           {"--log-level", "loud", "carts", "list"}}) {
+    ProcessResult r = Run(args);
+    std::string joined;
+    for (auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << joined << "\n" << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << joined << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("cartwright: ", 0), 0u) << r.err;
+  }
+}
+
+TEST_F(CliTest, ProvisioningFlow) {
+  ProcessResult init = Run({"pki", "init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ProcessResult again = Run({"pki", "init"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("--force"), std::string::npos);
+  EXPECT_EQ(Lines(again.err), 1);
+
+  ASSERT_EQ(Run({"store", "add", "--id", "STORE-001", "--name", "Markt Mitte", "--region", "eu", "--timezone",
+                 "Europe/Berlin"}).exit_code, 0);
+  ASSERT_EQ(Run({"store", "add", "--id", "STORE-002", "--name", "Uptown", "--region", "us", "--timezone",
+                 "America/Chicago", "--partner", "bigmart"}).exit_code, 0);
+  ProcessResult dup = Run({"store", "add", "--id", "STORE-001", "--name", "X", "--region", "eu", "--timezone", "UTC"});
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos);
+
+  std::string out = dir_.path() + "/factory";
+  ProcessResult prov = Run({"provision", "--store", "STORE-001", "--new-carts", "3", "--out", out});
+  ASSERT_EQ(prov.exit_code, 0) << prov.err;
+  EXPECT_EQ(prov.out, "CART-000001\nCART-000002\nCART-000003\n");
+  for (const char* f : {"device.key", "device.crt", "ca.crt", "cloud-command.pub"}) {
+    EXPECT_TRUE(PathExists(out + "/CART-000002/" + f)) << f;
+  }
+  ASSERT_EQ(Run({"provision", "--store", "STORE-002", "--new-carts", "1", "--out", out}).out, "CART-000004\n");
+
+  // A CSR made elsewhere: the cloud never sees the key.
+  auto key = *crypto::SoftKeyStore::Generate();
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/cart.csr", *key->CreateCsrPem({"", "CW2EXTERNAL1", ""})).ok());
+  ProcessResult csr = Run({"provision", "--store", "STORE-002", "--csr", dir_.path() + "/cart.csr"});
+  ASSERT_EQ(csr.exit_code, 0) << csr.err;
+  EXPECT_EQ(csr.out, "CART-000005\n");
+  auto cert = *crypto::Certificate::FromPem(*ReadFile(dir_.path() + "/CART-000005/device.crt"));
+  EXPECT_EQ(cert.public_key().Fingerprint(), key->public_key().Fingerprint());
+
+  ProcessResult list = Run({"carts", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  rapidjson::Document doc;
+  doc.Parse(list.out.c_str());
+  ASSERT_TRUE(doc.IsArray());
+  ASSERT_EQ(doc.Size(), 5u);
+  EXPECT_STREQ(doc[4]["cart_id"].GetString(), "CART-000005");
+  EXPECT_STREQ(doc[4]["serial"].GetString(), "CW2EXTERNAL1");
+  EXPECT_STREQ(doc[0]["status"].GetString(), "active");
+  EXPECT_EQ(std::string(doc[0]["cert_fingerprint"].GetString()).size(), 64u);
+
+  ProcessResult by_store = Run({"carts", "list", "--store", "STORE-002"});
+  EXPECT_EQ(by_store.exit_code, 0);
+  EXPECT_EQ(Lines(by_store.out), 3);  // header + 2 carts
+  EXPECT_NE(by_store.out.find("CART-000004"), std::string::npos);
+  EXPECT_EQ(by_store.out.find("CART-000001"), std::string::npos);
+
+  ProcessResult unknown = Run({"provision", "--store", "STORE-404", "--new-carts", "1", "--out", out});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("cartwright store add"), std::string::npos);
+  EXPECT_EQ(Run({"carts", "list", "--store", "STORE-404"}).exit_code, 1);
+}
+
+TEST_F(CliTest, ProvisionWithoutPkiSaysWhatToDo) {
+  ProcessResult r = Run({"provision", "--store", "STORE-001", "--new-carts", "1", "--out", dir_.path() + "/o"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cartwright pki init"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, BadConfigFileFailsFastWithLocation) {
+  ASSERT_TRUE(MakeDirs(dir_.path() + "/data").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/data/cartwright.toml", "[broker]\nlistn = \"x\"\n").ok());
+  ProcessResult r = Run({"carts", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cartwright.toml:2"), std::string::npos) << r.err;
+  EXPECT_EQ(Lines(r.err), 1);
+}
+
+TEST_F(CliTest, BrokerRunStopsCleanlyOnSigterm) {
+  ASSERT_EQ(Run({"pki", "init"}).exit_code, 0);
+  uint16_t port = testing::FreePort();
+  std::string listen = "127.0.0.1:" + std::to_string(port);
+  std::string bin = testing::BinaryPath("cartwright");
+  std::string data = dir_.path() + "/data";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(bin.c_str(), bin.c_str(), "broker", "run", "--listen", listen.c_str(), "--data-dir", data.c_str(), nullptr);
+    _exit(127);
+  }
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = broker::PortAcceptsConnections({"127.0.0.1", port});
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(up);
+  EXPECT_TRUE(PathExists(data + "/broker/mosquitto.conf"));
+  EXPECT_TRUE(PathExists(data + "/broker/acl"));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // The broker went with it.
+  bool down = false;
+  for (int i = 0; i < 100 && !down; ++i) {
+    down = !broker::PortAcceptsConnections({"127.0.0.1", port});
+    if (!down) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(down);
+  // The broker's log was captured.
+  EXPECT_NE(ReadFile(data + "/broker/mosquitto.log").value_or("").find("mosquitto version"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cw

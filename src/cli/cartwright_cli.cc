@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <regex>
 
 #include "broker/managed_broker.h"
 #include "core/config.h"
@@ -40,12 +39,26 @@ Result<std::unique_ptr<store::EntityStore>> OpenEntities(const Config& config) {
   return store::Registry::WithBuiltinBackends().OpenEntity(config.stores.entity);
 }
 
+// IANA names look like Area/City or Area/Region/City (or UTC); the tz database is not required.
 Status ValidateTimezone(const std::string& tz) {
-  static const std::regex kTz("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$");
-  if (!std::regex_match(tz, kTz)) {
-    return InvalidArgument("--timezone '" + tz + "' is not an IANA zone such as Europe/Berlin");
+  auto bad = [&] { return InvalidArgument("--timezone '" + tz + "' is not an IANA zone such as Europe/Berlin"); };
+  if (tz == "UTC") return Status::Ok();
+  int segments = 0;
+  size_t start = 0;
+  while (start <= tz.size()) {
+    size_t end = tz.find('/', start);
+    if (end == std::string::npos) end = tz.size();
+    std::string_view seg(tz.data() + start, end - start);
+    if (seg.empty()) return bad();
+    for (char c : seg) {
+      bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+      bool other = (c >= '0' && c <= '9') || c == '-' || c == '+';
+      if (!letter && !(segments > 0 && other)) return bad();
+    }
+    ++segments;
+    start = end + 1;
   }
-  return Status::Ok();
+  return segments >= 2 && segments <= 3 ? Status::Ok() : bad();
 }
 
 // ---- commands ----

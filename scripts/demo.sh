@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts and the managed broker, on
+# embedded defaults under var/demo (kept between runs: a second run resumes). Ctrl-C stops it.
+#   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_SECONDS (stop after N s)
+set -euo pipefail
+BIN=$1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${CW_DEMO_DIR:-$ROOT/var/demo}
+PORT=${CW_DEMO_PORT:-8883}
+CW=("$BIN/cartwright" --data-dir "$DATA")
+
+count_carts() { "${CW[@]}" carts list "$@" --json | { grep -o '"cart_id"' || true; } | wc -l; }
+
+mkdir -p "$DATA"
+chmod 755 "$DATA" "$(dirname "$DATA")" 2>/dev/null || true
+[ -f "$DATA/pki/ca.crt" ] || "${CW[@]}" pki init >/dev/null
+
+stores=$("${CW[@]}" store list --json)
+grep -q '"STORE-001"' <<<"$stores" || "${CW[@]}" store add --id STORE-001 --name "FreshCo Berlin Mitte" --region eu --timezone Europe/Berlin --partner freshco >/dev/null
+grep -q '"STORE-002"' <<<"$stores" || "${CW[@]}" store add --id STORE-002 --name "BigMart Chicago Loop" --region us --timezone America/Chicago --partner bigmart >/dev/null
+for store in STORE-001 STORE-002; do
+  have=$(count_carts --store "$store")
+  if [ "$have" -lt 10 ]; then
+    "${CW[@]}" provision --store "$store" --new-carts $((10 - have)) --out "$DATA/carts" >/dev/null
+  fi
+done
+
+"${CW[@]}" broker run --listen "127.0.0.1:$PORT" --log-level warn &
+BROKER=$!
+trap 'kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null; echo; echo "demo stopped; data kept in $DATA"' EXIT
+trap 'exit 0' INT TERM
+for _ in $(seq 1 150); do
+  (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
+  kill -0 $BROKER 2>/dev/null || { echo "broker failed to start; see $DATA/broker/mosquitto.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+# Self-check: a provisioned cart publishes its retained birth message over mutual TLS and the
+# ingest service identity reads it back.
+CART="$DATA/carts/CART-000001"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" --cafile "$CART/ca.crt" --cert "$CART/device.crt" --key "$CART/device.key" \
+  -i CART-000001 -q 1 -r -t carts/CART-000001/status -m online
+got=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$DATA/pki/ca.crt" \
+  --cert "$DATA/pki/services/ingest.crt" --key "$DATA/pki/services/ingest.key" -i demo-check \
+  -t carts/CART-000001/status -C 1 -W 5 || true)
+check="FAILED (got '$got')"
+[ "$got" = online ] && check="ok"
+
+cat <<INFO
+
+  Cartwright demo is running.                                        (Ctrl-C to stop)
+
+  Broker     mqtts://127.0.0.1:$PORT   mutual TLS only, per-cart ACL
+             config, ACL and log: $DATA/broker/
+  Fleet      2 stores, $(count_carts) carts:  ${CW[*]} carts list
+  PKI        $DATA/pki/  (root CA, broker/API/ingest certificates, command + firmware signing keys)
+  Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
+  Self-check CART-000001 published its birth message, the ingest identity read it back: $check
+
+  Connect as a cart:
+    mosquitto_sub -h 127.0.0.1 -p $PORT --cafile $CART/ca.crt \\
+      --cert $CART/device.crt --key $CART/device.key -i CART-000001 -t carts/CART-000001/commands -v
+  Watch every cart's traffic as the cloud ingest service:
+    mosquitto_sub -h 127.0.0.1 -p $PORT --cafile $DATA/pki/ca.crt \\
+      --cert $DATA/pki/services/ingest.crt --key $DATA/pki/services/ingest.key -t 'carts/#' -v
+
+INFO
+if [ -n "${CW_DEMO_SECONDS:-}" ]; then
+  sleep "$CW_DEMO_SECONDS"
+else
+  wait $BROKER
+fi

@@ -16,17 +16,6 @@
 
 namespace cw::testing {
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/cw-test-XXXXXX";
-  path_ = ::mkdtemp(tmpl);
-  ::chmod(path_.c_str(), 0755);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 uint16_t FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};

@@ -13,20 +13,9 @@
 #include "mqtt/client.h"
 #include "pki/pki.h"
 #include "store/entity_store.h"
+#include "testing/temp_dir.h"
 
 namespace cw::testing {
-
-// A directory under /tmp removed on destruction. Mode 0755 so a broker that dropped to the
-// `mosquitto` user can still reach files below it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
 uint16_t FreePort();

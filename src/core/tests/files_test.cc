@@ -1,4 +1,5 @@
 #include "core/files.h"
+#include "testing/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,12 +12,8 @@ namespace {
 
 class FilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cw-files-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  cw::testing::TempDir tmp_;
+  const std::string& dir_ = tmp_.path();
 };
 
 TEST_F(FilesTest, AtomicWriteReplacesWithMode) {

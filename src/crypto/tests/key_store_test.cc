@@ -8,18 +8,15 @@
 
 #include "core/files.h"
 #include "crypto/x509.h"
+#include "testing/temp_dir.h"
 
 namespace cw::crypto {
 namespace {
 
 class KeyStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cw-keys-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  cw::testing::TempDir tmp_;
+  const std::string& dir_ = tmp_.path();
 };
 
 TEST_F(KeyStoreTest, PersistedKeyIsPrivateAndReopens) {

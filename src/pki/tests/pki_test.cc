@@ -9,6 +9,7 @@
 #include "core/time_format.h"
 #include "crypto/key_store.h"
 #include "store/sqlite_entity_store.h"
+#include "testing/temp_dir.h"
 
 namespace cw::pki {
 namespace {
@@ -16,19 +17,16 @@ namespace {
 class PkiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cw-pki-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     entities_ = std::move(store::OpenSqliteEntityStore(":memory:")).value();
     ASSERT_TRUE(entities_->AddStore({*StoreId::Parse("STORE-001"), "Markt", "freshco", store::Region::kEu,
                                      "Europe/Berlin", clock_.Now()}).ok());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   Provisioner MakeProvisioner() {
     return Provisioner(Layout(dir_), *LoadCa(Layout(dir_)), *entities_, clock_, random_);
   }
 
-  std::string dir_;
+  cw::testing::TempDir tmp_;
+  const std::string& dir_ = tmp_.path();
   ManualClock clock_{*ParseWireTime("2026-11-22T10:00:00.000Z")};
   SeededRandom random_{42};
   std::unique_ptr<store::EntityStore> entities_;

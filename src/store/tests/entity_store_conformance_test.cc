@@ -7,6 +7,7 @@
 
 #include "core/time_format.h"
 #include "store/registry.h"
+#include "testing/temp_dir.h"
 
 namespace cw::store {
 namespace {
@@ -37,18 +38,13 @@ CartRecord MakeCart(uint32_t n, const std::string& store) {
 class EntityStoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/cw-entity-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    uri_ = GetParam().uri(dir_);
+    uri_ = GetParam().uri(tmp_.path());
     auto s = Registry::WithBuiltinBackends().OpenEntity(uri_);
     ASSERT_TRUE(s.ok()) << s.error().ToString();
     store_ = std::move(s).value();
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_, uri_;
+  cw::testing::TempDir tmp_;
+  std::string uri_;
   std::unique_ptr<EntityStore> store_;
 };
 
@@ -152,9 +148,8 @@ TEST_P(EntityStoreConformance, ConcurrentWritersDoNotLoseOrDuplicate) {
 }
 
 TEST(SqliteEntityStore, PersistsAcrossReopen) {
-  char tmpl[] = "/tmp/cw-entity-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  std::string uri = "sqlite:" + dir + "/e.db";
+  cw::testing::TempDir tmp;
+  std::string uri = "sqlite:" + tmp.path() + "/e.db";
   {
     auto s = *Registry::WithBuiltinBackends().OpenEntity(uri);
     ASSERT_TRUE(s->AddStore(MakeStore("A")).ok());
@@ -162,7 +157,6 @@ TEST(SqliteEntityStore, PersistsAcrossReopen) {
   }
   auto s = *Registry::WithBuiltinBackends().OpenEntity(uri);
   EXPECT_EQ(s->GetCart(CartId::FromNumber(5))->serial, "SN5");
-  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreConformance, ::testing::ValuesIn(kBackends),

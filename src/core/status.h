@@ -91,11 +91,15 @@ class [[nodiscard]] Result {
   const E& error() const& { return std::get<1>(v_); }
   E&& error() && { return std::get<1>(std::move(v_)); }
   // Status-compatible accessor so CW_RETURN_IF_ERROR works on Results.
+  // Error types other than Status convert through a ToStatus() member when they have one.
   Status status() const {
+    if (ok()) return Status::Ok();
     if constexpr (std::is_same_v<E, Status>) {
-      return ok() ? Status::Ok() : std::get<1>(v_);
+      return std::get<1>(v_);
+    } else if constexpr (requires(const E& e) { e.ToStatus(); }) {
+      return std::get<1>(v_).ToStatus();
     } else {
-      return ok() ? Status::Ok() : std::get<1>(v_).ToStatus();
+      return Internal("error value without a Status form");
     }
   }
 
@@ -110,13 +114,7 @@ class [[nodiscard]] Result {
 
 template <typename T, typename E>
 T& Result<T, E>::Checked() {
-  if (!ok()) {
-    if constexpr (std::is_same_v<E, Status>) {
-      DieOnBadResultAccess(std::get<1>(v_).ToString());
-    } else {
-      DieOnBadResultAccess(std::get<1>(v_).ToStatus().ToString());
-    }
-  }
+  if (!ok()) DieOnBadResultAccess(status().ToString());
   return std::get<0>(v_);
 }
 

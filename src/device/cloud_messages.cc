@@ -1,0 +1,77 @@
+#include "device/cloud_messages.h"
+
+#include "wire/envelope.h"
+#include "wire/proximity.h"
+
+namespace cw::device {
+
+std::string_view Name(CommandRefusal r) {
+  switch (r) {
+    case CommandRefusal::kMalformed: return "malformed";
+    case CommandRefusal::kBadSignature: return "bad_signature";
+    case CommandRefusal::kForeign: return "foreign";
+    case CommandRefusal::kExpired: return "expired";
+    case CommandRefusal::kNotYetValid: return "not_yet_valid";
+    case CommandRefusal::kReplayed: return "replayed";
+  }
+  return "?";
+}
+
+CommandVerifier::CommandVerifier(CartId self, crypto::PublicKey cloud_key, Clock& clock, Duration tolerance)
+    : self_(std::move(self)), cloud_key_(std::move(cloud_key)), clock_(clock), tolerance_(tolerance) {}
+
+Result<wire::ParsedCommand, CommandRefusal> CommandVerifier::Check(std::string_view payload) const {
+  auto env = wire::SplitEnvelope(payload);
+  if (!env.ok()) return CommandRefusal::kMalformed;
+  // Signature first: nothing unauthenticated is parsed further.
+  if (!cloud_key_.Verify(env->json, env->signature)) return CommandRefusal::kBadSignature;
+  auto cmd = wire::ParseCommand(env->json);
+  if (!cmd.ok()) return CommandRefusal::kMalformed;
+  if (cmd->header.cart != self_) return CommandRefusal::kForeign;
+  Time now = clock_.Now();
+  if (now >= cmd->header.expires_at) return CommandRefusal::kExpired;
+  if (cmd->header.issued_at > now + tolerance_) return CommandRefusal::kNotYetValid;
+  return std::move(cmd).value();
+}
+
+Result<wire::ParsedCommand, CommandRefusal> CommandVerifier::Accept(std::string_view payload) {
+  auto cmd = Check(payload);
+  if (cmd.ok() && seen_.count(cmd->header.cmd_id)) cmd = CommandRefusal::kReplayed;
+  if (!cmd.ok()) {
+    refusals_[cmd.error()]++;
+    return cmd;
+  }
+  seen_.insert(cmd->header.cmd_id);
+  seen_order_.push_back(cmd->header.cmd_id);
+  if (seen_order_.size() > 4096) {
+    seen_.erase(seen_order_.front());
+    seen_order_.pop_front();
+  }
+  return cmd;
+}
+
+Result<wire::RejectNotice, CommandRefusal> CommandVerifier::AcceptRejectNotice(std::string_view payload) const {
+  auto env = wire::SplitEnvelope(payload);
+  if (!env.ok()) return CommandRefusal::kMalformed;
+  if (!cloud_key_.Verify(env->json, env->signature)) return CommandRefusal::kBadSignature;
+  auto notice = wire::ParseRejectNotice(env->json);
+  if (!notice.ok()) return CommandRefusal::kMalformed;
+  if (notice->cart != self_) return CommandRefusal::kForeign;
+  return std::move(notice).value();
+}
+
+Result<std::string> IssueProximityToken(crypto::KeyStore& se, const CartId& cart, Clock& clock, Random& random,
+                                        Duration lifetime, std::string_view purpose) {
+  if (lifetime <= Duration::zero() || lifetime > wire::kMaxProximityTokenLifetime) {
+    return InvalidArgument("proximity token lifetime must be in (0, 120 s]");
+  }
+  Time now = clock.Now();
+  // Whole milliseconds, so the claims round-trip through the wire time format exactly.
+  now = std::chrono::floor<std::chrono::milliseconds>(now);
+  wire::ProximityClaims claims{std::string(purpose), cart, random.Hex(16), now, now + lifetime};
+  std::string json = wire::ProximityClaimsJson(claims);
+  CW_ASSIGN_OR_RETURN(auto sig, se.Sign(json));
+  return wire::EncodeProximityToken(json, sig);
+}
+
+}  // namespace cw::device

@@ -1,0 +1,148 @@
+// device/cart.h — the smart cart as its firmware behaves (the v2 reference model).
+//
+// One Cart is one device: its secure element, flash counter, session state machine, price cache,
+// battery and store-and-forward queue. It talks to the world through an Uplink (the MQTT session)
+// and is driven by its shopper (StartSession, Scan, Identify, Pay…), by time (Tick) and by the
+// cloud (OnMessage). Single-threaded: the fleet's event loop owns it. No cloud code is linked.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/random.h"
+#include "crypto/key_store.h"
+#include "device/battery.h"
+#include "device/catalog.h"
+#include "device/cloud_messages.h"
+#include "device/event_builder.h"
+#include "device/forward_queue.h"
+#include "device/seq_counter.h"
+#include "device/session.h"
+
+namespace cw::device {
+
+// The cart's MQTT session as the firmware sees it.
+class Uplink {
+ public:
+  virtual ~Uplink() = default;
+  // True while the session with the broker is up.
+  virtual bool connected() const = 0;
+  // Hands a QoS-1 publish to the transport. False if it could not (the cart then keeps the
+  // message in its forward queue and replays it later).
+  virtual bool Publish(const std::string& topic, const std::string& payload) = 0;
+  // "wifi" or "lte-m": the link the session currently runs over.
+  virtual std::string_view link() const { return "wifi"; }
+};
+
+struct BasketLine {
+  std::string sku;
+  int qty = 0;
+  int64_t price_cents = 0;
+};
+
+struct CartStats {
+  std::map<wire::EventType, uint64_t> built;  // events created, by type
+  uint64_t published_live = 0;                // handed to the uplink as they happened
+  uint64_t queued_offline = 0;                // went to the forward queue
+  uint64_t replayed = 0;                      // sent from the forward queue after reconnecting
+  uint64_t rejects_received = 0;              // verified reject notices from the cloud
+  uint64_t commands_accepted = 0;
+};
+
+class Cart {
+ public:
+  struct Parts {
+    CartId id;
+    std::string firmware = "2.0.0";
+    crypto::KeyStore* secure_element;
+    SeqCounter* seq;
+    Clock* clock;
+    Random* random;
+    const Catalog* catalog;
+    Uplink* uplink;
+    crypto::PublicKey cloud_key;
+    Battery battery{};
+  };
+  explicit Cart(Parts parts);
+
+  // ---- the shopper ----
+  // Takes the cart: IDLE → ACTIVE, emits session-start. Returns the new session id.
+  Result<std::string> StartSession();
+  struct ScanResult {
+    const CatalogItem* item;
+    int weight_delta_g;
+    bool weight_mismatch;  // platform delta differs from expected by > max(20 g, 5%)
+  };
+  // Scans `sku` (must be in the price cache). `weight_delta_g` overrides the platform reading
+  // (mismatch injection); by default it is expected weight × qty ± 20 g noise.
+  Result<ScanResult> Scan(std::string_view sku, int qty = 1, std::optional<int> weight_delta_g = std::nullopt);
+  // loyalty | payment_token | app_qr. The credential goes to the cloud once and is not kept.
+  Status Identify(std::string_view method, std::string_view credential);
+  Status Pause();
+  Status Resume();
+  // Payment handed to the store's EMV terminal, which returned `auth_token`: session-end complete.
+  Status CompletePaid(const std::string& auth_token);
+  // session-end abandoned or voided.
+  Status EndUnpaid(SessionAction how);
+  // Emits a fault (code and severity from the wire contract).
+  Status Fault(std::string_view code, std::string_view severity, std::string_view detail);
+  // Ready for the next shopper after a finished session.
+  Status Reset();
+
+  // ---- time ----
+  // Drains the battery for the time since the last tick and emits health when it is due
+  // (every 60 s in a session, every 5 min otherwise).
+  void Tick();
+
+  // ---- the cloud ----
+  // The session came (back) up: replay the forward queue in order, before any live traffic.
+  void OnConnected();
+  // A message on carts/{id}/commands or devices/errors/{id}.
+  void OnMessage(const std::string& topic, const std::string& payload);
+
+  // ---- inspection ----
+  const CartId& id() const { return builder_.cart(); }
+  SessionState session_state() const { return session_.state(); }
+  const std::string& session_id() const { return session_id_; }
+  const std::vector<BasketLine>& basket() const { return basket_; }
+  const ForwardQueue& forward_queue() const { return queue_; }
+  const Battery& battery() const { return battery_; }
+  const CartStats& stats() const { return stats_; }
+  const CommandVerifier& verifier() const { return verifier_; }
+  const std::string& greeting() const { return greeting_; }
+  bool in_maintenance() const { return maintenance_; }
+
+ private:
+  // Builds, signs and sends one event — live when connected and nothing is waiting, otherwise
+  // into the forward queue with late=true.
+  Status Emit(wire::EventType type, const std::function<void(wire::JsonBuilder&)>& fields);
+  void EmitHealth();
+  void HandleCommand(const wire::ParsedCommand& cmd);
+  Status Require(SessionAction action);
+
+  EventBuilder builder_;
+  Clock& clock_;
+  Random& random_;
+  const Catalog& catalog_;
+  Uplink& uplink_;
+  CommandVerifier verifier_;
+  Battery battery_;
+  SessionMachine session_;
+  ForwardQueue queue_;
+  CartStats stats_;
+  std::string session_id_;
+  std::vector<BasketLine> basket_;
+  std::string greeting_;  // first name from identify-result, cleared at session end
+  bool maintenance_ = false;
+  bool asleep_ = false;
+  Time booted_at_;
+  Time last_tick_;
+  Time last_health_;
+  double x_m_ = 2.0, y_m_ = 2.0;
+};
+
+}  // namespace cw::device

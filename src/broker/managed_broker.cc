@@ -159,6 +159,7 @@ Status ManagedBroker::Start(std::chrono::milliseconds ready_timeout) {
     return FailedPrecondition(options_.listen.host + ":" + std::to_string(options_.listen.port) +
                               " is already in use (another broker running?)");
   }
+  RaiseOpenFileLimit();  // inherited by mosquitto: one socket per connected cart
   Supervisor::Options so;
   so.argv = {options_.program, "-c", dir_ + "/mosquitto.conf"};
   so.log_path = log_path();

@@ -25,4 +25,8 @@ Status MakeDirs(const std::string& path, mode_t mode = 0755);
 
 bool PathExists(const std::string& path);
 
+// Raises this process's open-file soft limit to its hard limit (children inherit it): a broker or a
+// simulated fleet holds one socket per cart. Returns the new soft limit.
+uint64_t RaiseOpenFileLimit();
+
 }  // namespace cw

@@ -1,0 +1,117 @@
+#include "sim/mqtt_session.h"
+
+#include <mosquitto.h>
+
+#include <mutex>
+
+#include "core/log.h"
+#include "wire/topic.h"
+
+namespace cw::sim {
+
+namespace {
+void InitLibrary() {
+  static std::once_flag once;
+  std::call_once(once, [] { mosquitto_lib_init(); });
+}
+constexpr std::chrono::milliseconds kMaxBackoff{60000};
+}  // namespace
+
+MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
+    : cart_(std::move(cart)), options_(std::move(options)), random_(random) {
+  InitLibrary();
+  mosq_ = mosquitto_new(cart_.str().c_str(), /*clean_session=*/false, this);
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  mosquitto_tls_set(mosq_, options_.ca_file.c_str(), nullptr, options_.cert_file.c_str(), options_.key_file.c_str(),
+                    nullptr);
+  mosquitto_tls_opts_set(mosq_, 1, "tlsv1.2", nullptr);
+  std::string status = wire::StatusTopic(cart_);
+  mosquitto_will_set(mosq_, status.c_str(), 7, "offline", 1, true);
+  mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* obj, int rc) {
+    auto* s = static_cast<MqttSession*>(obj);
+    s->connecting_ = false;
+    if (rc != 0) return;
+    s->connected_ = true;
+    s->connects_++;
+    s->backoff_ = std::chrono::milliseconds(1000);
+    std::string commands = wire::CommandsTopic(s->cart_);
+    std::string errors = wire::ErrorsTopic(s->cart_);
+    mosquitto_subscribe(m, nullptr, commands.c_str(), 1);
+    mosquitto_subscribe(m, nullptr, errors.c_str(), 1);
+    std::string status = wire::StatusTopic(s->cart_);
+    mosquitto_publish(m, nullptr, status.c_str(), 6, "online", 1, true);
+    if (s->on_connected_) s->on_connected_();
+  });
+  mosquitto_disconnect_callback_set(mosq_, [](mosquitto*, void* obj, int) {
+    auto* s = static_cast<MqttSession*>(obj);
+    if (s->connected_) s->disconnects_++;
+    s->connected_ = false;
+    s->connecting_ = false;
+    s->ScheduleReconnect(std::chrono::steady_clock::now());
+  });
+  mosquitto_message_callback_set(mosq_, [](mosquitto*, void* obj, const mosquitto_message* msg) {
+    auto* s = static_cast<MqttSession*>(obj);
+    if (s->on_message_) {
+      s->on_message_(msg->topic, std::string(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen)));
+    }
+  });
+}
+
+MqttSession::~MqttSession() {
+  if (mosq_) {
+    mosquitto_disconnect(mosq_);
+    mosquitto_destroy(mosq_);
+  }
+}
+
+void MqttSession::ScheduleReconnect(std::chrono::steady_clock::time_point now) {
+  // Full jitter: a fleet that lost the broker together must not come back together.
+  auto wait = std::chrono::milliseconds(static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(backoff_.count()) + 1)));
+  reconnect_at_ = now + wait;
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+void MqttSession::Connect() {
+  connecting_ = true;
+  int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    connecting_ = false;
+    ScheduleReconnect(std::chrono::steady_clock::now());
+  }
+}
+
+void MqttSession::OnReadable() {
+  int rc = mosquitto_loop_read(mosq_, 1);
+  if (rc != MOSQ_ERR_SUCCESS && !connected_ && !connecting_ && reconnect_at_ == std::chrono::steady_clock::time_point{}) {
+    ScheduleReconnect(std::chrono::steady_clock::now());
+  }
+}
+
+void MqttSession::OnWritable() { mosquitto_loop_write(mosq_, 1); }
+
+void MqttSession::Service(std::chrono::steady_clock::time_point now) {
+  if (mosquitto_socket(mosq_) >= 0) {
+    mosquitto_loop_misc(mosq_);
+    return;
+  }
+  if (reconnect_at_ == std::chrono::steady_clock::time_point{}) ScheduleReconnect(now);
+  if (now >= reconnect_at_) {
+    reconnect_at_ = {};
+    connecting_ = true;
+    if (mosquitto_reconnect_async(mosq_) != MOSQ_ERR_SUCCESS) {
+      connecting_ = false;
+      ScheduleReconnect(now);
+    }
+  }
+}
+
+int MqttSession::fd() const { return mosquitto_socket(mosq_); }
+bool MqttSession::wants_write() const { return mosquitto_want_write(mosq_); }
+
+bool MqttSession::Publish(const std::string& topic, const std::string& payload) {
+  if (!connected_) return false;
+  return mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false) ==
+         MOSQ_ERR_SUCCESS;
+}
+
+}  // namespace cw::sim

@@ -1,0 +1,76 @@
+// sim/mqtt_session.h — one cart's MQTT session, driven by the fleet's event loop.
+//
+// libmosquitto in non-threaded mode: the loop tells the session when its socket is readable or
+// writable and calls Service() periodically for keepalive and reconnects. Mutual TLS with the
+// cart's certificate; QoS 1; persistent session (clean_session=false) so in-flight messages are
+// retried after a reconnect; retained birth `online` and last-will `offline` on carts/{id}/status;
+// reconnect with exponential backoff (1 s doubling to 60 s) and full jitter.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "core/random.h"
+#include "device/cart.h"
+
+struct mosquitto;
+
+namespace cw::sim {
+
+struct SessionOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8883;
+  std::string ca_file, cert_file, key_file;
+  int keepalive_s = 60;
+};
+
+class MqttSession final : public device::Uplink {
+ public:
+  using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+  using ConnectedHandler = std::function<void()>;
+
+  MqttSession(CartId cart, SessionOptions options, Random& random);
+  ~MqttSession() override;
+  MqttSession(const MqttSession&) = delete;
+
+  void set_handlers(MessageHandler on_message, ConnectedHandler on_connected) {
+    on_message_ = std::move(on_message);
+    on_connected_ = std::move(on_connected);
+  }
+
+  // Starts a non-blocking connect. The socket (fd()) may change on every (re)connect.
+  void Connect();
+  // Socket readiness from the event loop.
+  void OnReadable();
+  void OnWritable();
+  // Keepalive, retries, and reconnects when due. Call about once a second.
+  void Service(std::chrono::steady_clock::time_point now);
+
+  int fd() const;
+  bool wants_write() const;
+
+  // device::Uplink
+  bool connected() const override { return connected_; }
+  bool Publish(const std::string& topic, const std::string& payload) override;
+
+  uint64_t connects() const { return connects_; }
+  uint64_t disconnects() const { return disconnects_; }
+  const CartId& cart() const { return cart_; }
+
+ private:
+  void ScheduleReconnect(std::chrono::steady_clock::time_point now);
+  CartId cart_;
+  SessionOptions options_;
+  Random& random_;
+  mosquitto* mosq_ = nullptr;
+  bool connected_ = false;
+  bool connecting_ = false;
+  std::chrono::milliseconds backoff_{1000};
+  std::chrono::steady_clock::time_point reconnect_at_{};
+  uint64_t connects_ = 0, disconnects_ = 0;
+  MessageHandler on_message_;
+  ConnectedHandler on_connected_;
+};
+
+}  // namespace cw::sim

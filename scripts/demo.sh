@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts and the managed broker, on
+# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts, the managed broker and
+# the simulated fleet (cartsim at 60x) shopping against it, on
 # embedded defaults under var/demo (kept between runs: a second run resumes). Ctrl-C stops it.
 #   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_SECONDS (stop after N s)
 set -euo pipefail
@@ -27,7 +28,16 @@ done
 
 "${CW[@]}" broker run --listen "127.0.0.1:$PORT" --log-level warn &
 BROKER=$!
-trap 'kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null; echo; echo "demo stopped; data kept in $DATA"' EXIT
+SIM=""
+stop_all() {
+  if [ -n "$SIM" ]; then
+    kill -TERM "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
+    echo; echo "cartsim summary:"; sed 's/^/  /' "$DATA/cartsim.log"
+  fi
+  kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
+  echo; echo "demo stopped; data kept in $DATA (a second ./run demo resumes)"
+}
+trap stop_all EXIT
 trap 'exit 0' INT TERM
 for _ in $(seq 1 150); do
   (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
@@ -46,6 +56,10 @@ got=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$DATA/pki/ca.crt
 check="FAILED (got '$got')"
 [ "$got" = online ] && check="ok"
 
+"$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
+  >"$DATA/cartsim.log" 2>&1 &
+SIM=$!
+
 cat <<INFO
 
   Cartwright demo is running.                                        (Ctrl-C to stop)
@@ -56,16 +70,17 @@ cat <<INFO
   PKI        $DATA/pki/  (root CA, broker/API/ingest certificates, command + firmware signing keys)
   Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
+  Simulator  cartsim: the 20 carts shop at 60x virtual time (summary on Ctrl-C; log $DATA/cartsim.log)
 
   Connect as a cart:
     mosquitto_sub -h 127.0.0.1 -p $PORT --cafile $CART/ca.crt \\
-      --cert $CART/device.crt --key $CART/device.key -i CART-000001 -t carts/CART-000001/commands -v
+      --cert $CART/device.crt --key $CART/device.key -i CART-000001-console -t carts/CART-000001/commands -v
   Watch every cart's traffic as the cloud ingest service:
     mosquitto_sub -h 127.0.0.1 -p $PORT --cafile $DATA/pki/ca.crt \\
       --cert $DATA/pki/services/ingest.crt --key $DATA/pki/services/ingest.key -t 'carts/#' -v
 
 INFO
-if [ -n "${CW_DEMO_SECONDS:-}" ]; then
+if [ -n "${CW_DEMO_SECONDS:-}" ]; then  # for scripted runs: stop after N seconds
   sleep "$CW_DEMO_SECONDS"
 else
   wait $BROKER

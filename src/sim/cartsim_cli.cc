@@ -1,0 +1,128 @@
+#include "sim/cartsim_cli.h"
+
+#include <csignal>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <toml.hpp>
+
+#include "core/config.h"
+#include "core/log.h"
+
+namespace cw::sim {
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+Result<Duration> ParseDuration(const std::string& text) {
+  if (text.empty()) return InvalidArgument("empty duration");
+  Duration total{};
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i || j == text.size()) return InvalidArgument("duration '" + text + "' is not like 2h, 10m, 45s or 1h30m");
+    int64_t n = std::stoll(text.substr(i, j - i));
+    switch (text[j]) {
+      case 'h': total += std::chrono::hours(n); break;
+      case 'm': total += std::chrono::minutes(n); break;
+      case 's': total += std::chrono::seconds(n); break;
+      default: return InvalidArgument("duration '" + text + "' is not like 2h, 10m, 45s or 1h30m");
+    }
+    i = j + 1;
+  }
+  if (total <= Duration::zero()) return InvalidArgument("duration must be positive");
+  return total;
+}
+
+Status ParseBrokerUrl(const std::string& url, SessionOptions& out) {
+  constexpr std::string_view kScheme = "mqtts://";
+  if (url.rfind(kScheme, 0) != 0) return InvalidArgument("--broker must be mqtts://HOST:PORT (carts speak TLS only)");
+  CW_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(url.substr(kScheme.size())));
+  out.host = hp.host;
+  out.port = hp.port;
+  return Status::Ok();
+}
+
+Status LoadScenario(const std::string& path, ShopperMix& mix) {
+  try {
+    toml::value root = toml::parse(path);
+    for (const auto& [key, v] : root.as_table()) {
+      if (key != "shoppers") return InvalidArgument(path + ": unknown section [" + key + "]");
+    }
+    if (!root.contains("shoppers")) return Status::Ok();
+    const auto& t = root.at("shoppers");
+    for (const auto& [key, v] : t.as_table()) {
+      auto num = [&]() -> double { return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating(); };
+      if (key == "mean_idle_minutes") mix.mean_idle = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(num()));
+      else if (key == "mean_scan_gap_seconds") mix.mean_scan_gap = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(num()));
+      else if (key == "min_items") mix.min_items = static_cast<int>(num());
+      else if (key == "max_items") mix.max_items = static_cast<int>(num());
+      else if (key == "loyalty") mix.loyalty = num();
+      else if (key == "payment_token") mix.payment_token = num();
+      else if (key == "app_qr") mix.app_qr = num();
+      else if (key == "mid_shop_identify") mix.mid_shop_identify = num();
+      else if (key == "abandon") mix.abandon = num();
+      else if (key == "scanner_jam_per_scan") mix.scanner_jam_per_scan = num();
+      else return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": unknown key '" + key + "' in [shoppers]");
+    }
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return InvalidArgument(path + ": " + what.substr(0, what.find('\n')));
+  }
+  if (mix.min_items < 1 || mix.max_items < mix.min_items) return InvalidArgument(path + ": need 1 <= min_items <= max_items");
+  if (mix.loyalty + mix.payment_token + mix.app_qr > 1.0) return InvalidArgument(path + ": identify shares add up to more than 1");
+  return Status::Ok();
+}
+
+int RunCartsim(int argc, char** argv) {
+  CLI::App app{"cartsim: a fleet of simulated smart carts running the v2 firmware model", "cartsim"};
+  app.require_subcommand(1);
+  FleetOptions o;
+  std::string broker = "mqtts://127.0.0.1:8883", duration = "2h", scenario;
+  bool json = false;
+  auto* run = app.add_subcommand("run", "Run carts from a provisioning directory against a broker");
+  run->add_option("--carts", o.carts_dir, "Directory of CART-xxxxxx/ folders (from `cartwright provision`)")->required();
+  run->add_option("--broker", broker, "Broker URL")->capture_default_str();
+  run->add_option("--speed", o.speed, "Virtual time runs this many times faster than real time")->capture_default_str();
+  run->add_option("--duration", duration, "Virtual duration, e.g. 2h, 10m, 1h30m")->capture_default_str();
+  run->add_option("--seed", o.seed, "Seed for the shoppers' choices")->capture_default_str();
+  run->add_option("--scenario", scenario, "Scenario file (TOML): shopper arrivals and mix")->check(CLI::ExistingFile);
+  run->add_option("--catalog", o.catalog_path, "Store catalog CSV (default: a generated 2,000-SKU catalog)");
+  run->add_option("--connect-rate", o.connect_rate, "New connections per second")->capture_default_str();
+  run->add_flag("--json", json, "Print the summary as JSON");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "cartsim: %s (run with --help for usage)\n", e.what());
+    return 2;
+  }
+  auto fail = [](const Status& st, int code) {
+    std::fprintf(stderr, "cartsim: %s\n", st.message().c_str());
+    return code;
+  };
+  log::Configure({log::Level::kWarn, ""});
+  Status st = ParseBrokerUrl(broker, o.broker);
+  if (!st.ok()) return fail(st, 2);
+  auto d = ParseDuration(duration);
+  if (!d.ok()) return fail(d.error(), 2);
+  o.duration = *d;
+  if (!scenario.empty()) {
+    st = LoadScenario(scenario, o.mix);
+    if (!st.ok()) return fail(st, 2);
+  }
+  auto fleet = Fleet::Open(o);
+  if (!fleet.ok()) return fail(fleet.error(), 1);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto summary = (*fleet)->Run(&g_stop);
+  if (!summary.ok()) return fail(summary.error(), 1);
+  std::printf("%s\n", json ? summary->ToJson().c_str() : summary->ToText().c_str());
+  return 0;
+}
+
+}  // namespace cw::sim

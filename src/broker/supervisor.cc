@@ -31,27 +31,48 @@ Status Supervisor::Start() {
   return Status::Ok();
 }
 
+namespace {
+pid_t g_program = 0;  // in the watcher process only
+void ForwardToProgram(int sig) { ::kill(g_program, sig); }
+}  // namespace
+
 pid_t Supervisor::Spawn(int& out_fd) {
+  // Everything the children need is prepared before fork: after it, only async-signal-safe calls.
+  std::vector<char*> argv;
+  for (auto& a : options_.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
-    // Child: die with the supervising thread, inherit nothing but the pipe.
+    // The watcher. It keeps PR_SET_PDEATHSIG — which the program itself loses when it drops
+    // privileges (Mosquitto switching to its own user) — and forwards the signal, so the program
+    // never outlives a supervisor killed with -9.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
     ::setpgid(0, 0);
-    sigset_t all;
-    sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);  // the parent may block signals for sigwait
-    std::vector<char*> argv;
-    for (auto& a : options_.argv) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the parent may block signals for sigwait
+    pid_t program = ::fork();
+    if (program == 0) {
+      ::signal(SIGTERM, SIG_DFL);
+      ::execvp(argv[0], argv.data());
+      static const char kMsg[] = "exec failed\n";
+      (void)!::write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+      ::_exit(127);
+    }
+    if (program < 0) ::_exit(127);
+    g_program = program;
+    ::signal(SIGTERM, ForwardToProgram);
+    ::signal(SIGINT, ForwardToProgram);
+    int status = 0;
+    while (::waitpid(program, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
   ::close(fds[1]);
   if (pid < 0) {

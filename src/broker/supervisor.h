@@ -2,7 +2,10 @@
 //
 // The child's stdout and stderr go, line by line, to a log file and to a callback. A crash is
 // followed by a restart after a backoff (1 s doubling to 30 s; reset once the child has run for a
-// minute). The child gets PR_SET_PDEATHSIG so it never outlives a supervisor killed with -9.
+// minute). A small watcher process sits between the supervisor and the program: it holds
+// PR_SET_PDEATHSIG (which a program that drops privileges loses) and forwards the signal, so the
+// program never outlives a supervisor killed with -9. pid() is the watcher's; it leads the
+// program's process group, and stopping or restarting signals the whole group.
 #pragma once
 
 #include <sys/types.h>

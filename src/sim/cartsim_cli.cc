@@ -92,6 +92,8 @@ int RunCartsim(int argc, char** argv) {
   run->add_option("--scenario", scenario, "Scenario file (TOML): shopper arrivals and mix")->check(CLI::ExistingFile);
   run->add_option("--catalog", o.catalog_path, "Store catalog CSV (default: a generated 2,000-SKU catalog)");
   run->add_option("--connect-rate", o.connect_rate, "New connections per second")->capture_default_str();
+  std::string shard;
+  run->add_option("--shard", shard, "I/N: run only carts whose number % N == I (split a fleet across processes)");
   run->add_flag("--json", json, "Print the summary as JSON");
   try {
     app.parse(argc, argv);
@@ -108,6 +110,15 @@ int RunCartsim(int argc, char** argv) {
   log::Configure({log::Level::kWarn, ""});
   Status st = ParseBrokerUrl(broker, o.broker);
   if (!st.ok()) return fail(st, 2);
+  if (!shard.empty()) {
+    int i = -1, n = 0;
+    char slash = 0;
+    if (std::sscanf(shard.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/' || n < 1 || i < 0 || i >= n) {
+      return fail(InvalidArgument("--shard must be I/N with 0 <= I < N, e.g. 0/2"), 2);
+    }
+    o.shard_index = i;
+    o.shard_count = n;
+  }
   auto d = ParseDuration(duration);
   if (!d.ok()) return fail(d.error(), 2);
   o.duration = *d;

@@ -71,6 +71,9 @@ Fleet::~Fleet() = default;
 Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
   std::unique_ptr<Fleet> f(new Fleet(o));
   if (o.speed <= 0) return InvalidArgument("--speed must be positive");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
+    return InvalidArgument("--shard must be I/N with 0 <= I < N");
+  }
   std::string csv;
   if (o.catalog_path.empty()) {
     csv = GenerateCatalogCsv(2000, 7);
@@ -84,11 +87,18 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(o.carts_dir, ec)) {
     std::string name = e.path().filename().string();
-    if (e.is_directory() && CartId::Parse(name).ok()) dirs.push_back(e.path().string());
+    auto id = CartId::Parse(name);
+    if (e.is_directory() && id.ok() && static_cast<int>(id->number() % static_cast<uint32_t>(o.shard_count)) == o.shard_index) {
+      dirs.push_back(e.path().string());
+    }
   }
   if (ec) return NotFound("carts directory " + o.carts_dir + ": " + ec.message());
-  if (RaiseOpenFileLimit() < dirs.size() + 64) {
-    return FailedPrecondition("the open-file limit is below the number of carts; raise `ulimit -n`");
+  // libmosquitto holds three descriptors per session (its socket and an internal socketpair).
+  uint64_t need = 3 * dirs.size() + 64, limit = RaiseOpenFileLimit();
+  if (limit < need) {
+    return FailedPrecondition(std::to_string(dirs.size()) + " carts need " + std::to_string(need) +
+                              " open files but the limit is " + std::to_string(limit) +
+                              "; raise the hard limit or split the fleet with --shard I/N across processes");
   }
   if (dirs.empty()) return NotFound("no CART-xxxxxx directories in " + o.carts_dir + " (provision carts first)");
   std::sort(dirs.begin(), dirs.end());

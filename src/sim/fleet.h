@@ -36,6 +36,9 @@ struct FleetOptions {
   Duration duration = std::chrono::hours(2);  // virtual
   uint64_t seed = 42;
   int connect_rate = 500;       // new connections per real second
+  // Run only carts whose number % shard_count == shard_index, so several processes can split a
+  // fleet on one machine (each libmosquitto session holds 3 file descriptors).
+  int shard_index = 0, shard_count = 1;
   ShopperMix mix;
 };
 

@@ -93,8 +93,7 @@ Status Cart::Identify(std::string_view method, std::string_view credential) {
 Status Cart::Pause() { return Require(SessionAction::kPause); }
 Status Cart::Resume() { return Require(SessionAction::kResume); }
 
-Status Cart::CompletePaid(const std::string& auth_token) {
-  CW_RETURN_IF_ERROR(Require(SessionAction::kComplete));
+Status Cart::EmitSessionEnd(std::string_view status, const std::string* auth_token) {
   int64_t total = 0;
   int count = 0;
   for (const auto& l : basket_) {
@@ -102,7 +101,7 @@ Status Cart::CompletePaid(const std::string& auth_token) {
     count += l.qty;
   }
   Status st = Emit(wire::EventType::kSessionEnd, [&](wire::JsonBuilder& b) {
-    b.Field("session_id", session_id_).Field("status", "complete").Field("item_count", count).Field("total_cents", total);
+    b.Field("session_id", session_id_).Field("status", status).Field("item_count", count).Field("total_cents", total);
     auto& w = b.Key("items").writer();
     w.StartArray();
     for (const auto& l : basket_) {
@@ -116,16 +115,23 @@ Status Cart::CompletePaid(const std::string& auth_token) {
       w.EndObject();
     }
     w.EndArray();
-    b.Key("payment");
-    w.StartObject();
-    w.Key("auth_token");
-    w.String(auth_token.c_str());
-    w.Key("amount_cents");
-    w.Int64(total);
-    w.EndObject();
+    if (auth_token) {
+      b.Key("payment");
+      w.StartObject();
+      w.Key("auth_token");
+      w.String(auth_token->c_str());
+      w.Key("amount_cents");
+      w.Int64(total);
+      w.EndObject();
+    }
   });
   greeting_.clear();  // the customer reference is dropped at session end
   return st;
+}
+
+Status Cart::CompletePaid(const std::string& auth_token) {
+  CW_RETURN_IF_ERROR(Require(SessionAction::kComplete));
+  return EmitSessionEnd("complete", &auth_token);
 }
 
 Status Cart::EndUnpaid(SessionAction how) {
@@ -133,33 +139,7 @@ Status Cart::EndUnpaid(SessionAction how) {
     return InvalidArgument("an unpaid session ends as abandoned or voided");
   }
   CW_RETURN_IF_ERROR(Require(how));
-  int64_t total = 0;
-  int count = 0;
-  for (const auto& l : basket_) {
-    total += l.price_cents * l.qty;
-    count += l.qty;
-  }
-  Status st = Emit(wire::EventType::kSessionEnd, [&](wire::JsonBuilder& b) {
-    b.Field("session_id", session_id_)
-        .Field("status", how == SessionAction::kAbandon ? "abandoned" : "voided")
-        .Field("item_count", count)
-        .Field("total_cents", total);
-    auto& w = b.Key("items").writer();
-    w.StartArray();
-    for (const auto& l : basket_) {
-      w.StartObject();
-      w.Key("sku");
-      w.String(l.sku.c_str());
-      w.Key("qty");
-      w.Int(l.qty);
-      w.Key("price_cents");
-      w.Int64(l.price_cents);
-      w.EndObject();
-    }
-    w.EndArray();
-  });
-  greeting_.clear();
-  return st;
+  return EmitSessionEnd(how == SessionAction::kAbandon ? "abandoned" : "voided", nullptr);
 }
 
 Status Cart::Fault(std::string_view code, std::string_view severity, std::string_view detail) {

@@ -121,6 +121,8 @@ class Cart {
   // into the forward queue with late=true.
   Status Emit(wire::EventType type, const std::function<void(wire::JsonBuilder&)>& fields);
   void EmitHealth();
+  // session-end with the basket; `auth_token` only for a paid (complete) session.
+  Status EmitSessionEnd(std::string_view status, const std::string* auth_token);
   void HandleCommand(const wire::ParsedCommand& cmd);
   Status Require(SessionAction action);
 

@@ -46,16 +46,31 @@ Status ParseBrokerUrl(const std::string& url, SessionOptions& out) {
   return Status::Ok();
 }
 
-Status LoadScenario(const std::string& path, ShopperMix& mix) {
+Status LoadScenario(const std::string& path, FleetOptions& options) {
+  ShopperMix& mix = options.mix;
   try {
     toml::value root = toml::parse(path);
     for (const auto& [key, v] : root.as_table()) {
-      if (key != "shoppers") return InvalidArgument(path + ": unknown section [" + key + "]");
+      if (key != "shoppers" && key != "offline") return InvalidArgument(path + ": unknown section [" + key + "]");
+    }
+    auto number = [](const toml::value& v) -> double {
+      return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating();
+    };
+    auto minutes = [&](const toml::value& v) {
+      return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(number(v)));
+    };
+    if (root.contains("offline")) {
+      for (const auto& [key, v] : root.at("offline").as_table()) {
+        if (key == "fraction") options.offline.fraction = number(v);
+        else if (key == "after_minutes") options.offline.after = minutes(v);
+        else if (key == "length_minutes") options.offline.length = minutes(v);
+        else return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": unknown key '" + key + "' in [offline]");
+      }
     }
     if (!root.contains("shoppers")) return Status::Ok();
     const auto& t = root.at("shoppers");
     for (const auto& [key, v] : t.as_table()) {
-      auto num = [&]() -> double { return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating(); };
+      auto num = [&]() -> double { return number(v); };
       if (key == "mean_idle_minutes") mix.mean_idle = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(num()));
       else if (key == "mean_scan_gap_seconds") mix.mean_scan_gap = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(num()));
       else if (key == "min_items") mix.min_items = static_cast<int>(num());
@@ -123,7 +138,7 @@ int RunCartsim(int argc, char** argv) {
   if (!d.ok()) return fail(d.error(), 2);
   o.duration = *d;
   if (!scenario.empty()) {
-    st = LoadScenario(scenario, o.mix);
+    st = LoadScenario(scenario, o);
     if (!st.ok()) return fail(st, 2);
   }
   auto fleet = Fleet::Open(o);

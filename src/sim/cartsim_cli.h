@@ -15,7 +15,8 @@ int RunCartsim(int argc, char** argv);
 Result<Duration> ParseDuration(const std::string& text);
 // "mqtts://host:port" → host and port.
 Status ParseBrokerUrl(const std::string& url, SessionOptions& out);
-// A scenario file (TOML, [shoppers] table) applied onto `mix`. Unknown keys are errors.
-Status LoadScenario(const std::string& path, ShopperMix& mix);
+// A scenario file (TOML: [shoppers] and [offline] tables) applied onto `options`. Unknown keys are
+// errors naming file and line.
+Status LoadScenario(const std::string& path, FleetOptions& options);
 
 }  // namespace cw::sim

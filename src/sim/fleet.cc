@@ -51,6 +51,7 @@ struct Fleet::SimCart {
   bool registered_out = false;
   int items_left = 0;
   bool identify_mid_shop = false;
+  bool in_offline_window = false;
   std::string identify_method;
   Time next_tick;
 };
@@ -261,6 +262,12 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
     carts_[i]->next_tick = start;
   }
 
+  // Which carts lose coverage in the offline window (chosen by seed).
+  for (auto& c : carts_) c->in_offline_window = c->net_rng.Bernoulli(options_.offline.fraction);
+  Time offline_from = start + options_.offline.after;
+  Time offline_to = offline_from + options_.offline.length;
+  bool offline_now = false;
+
   size_t next_connect = 0;
   auto connect_interval = std::chrono::microseconds(1000000 / std::max(1, options_.connect_rate));
   auto next_connect_at = Steady::now();
@@ -282,6 +289,18 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
       sync(next_connect);
       next_connect++;
       next_connect_at += connect_interval;
+    }
+    if (options_.offline.fraction > 0) {
+      Time vnow = clock.Now();
+      bool want = vnow >= offline_from && vnow < offline_to;
+      if (want != offline_now) {
+        offline_now = want;
+        for (size_t i = 0; i < carts_.size(); ++i) {
+          if (!carts_[i]->in_offline_window) continue;
+          carts_[i]->session->SetReachable(!want);
+          sync(i);
+        }
+      }
     }
     if (!draining) {
       Time vnow = clock.Now();

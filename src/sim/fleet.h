@@ -28,6 +28,14 @@ struct ShopperMix {
   double scanner_jam_per_scan = 0.005;
 };
 
+// A coverage gap: `fraction` of the carts lose the network `after` the start for `length`
+// (virtual time). They keep shopping offline and replay on return.
+struct OfflineWindow {
+  double fraction = 0;
+  Duration after{};
+  Duration length{};
+};
+
 struct FleetOptions {
   std::string carts_dir;        // CART-xxxxxx/ directories as written by `cartwright provision`
   std::string catalog_path;     // default: a generated 2,000-SKU catalog
@@ -40,6 +48,7 @@ struct FleetOptions {
   // fleet on one machine (each libmosquitto session holds 3 file descriptors).
   int shard_index = 0, shard_count = 1;
   ShopperMix mix;
+  OfflineWindow offline;
 };
 
 struct FleetSummary {

@@ -47,7 +47,7 @@ MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
     if (s->connected_) s->disconnects_++;
     s->connected_ = false;
     s->connecting_ = false;
-    s->ScheduleReconnect(std::chrono::steady_clock::now());
+    if (s->reachable_) s->ScheduleReconnect(std::chrono::steady_clock::now());
   });
   mosquitto_message_callback_set(mosq_, [](mosquitto*, void* obj, const mosquitto_message* msg) {
     auto* s = static_cast<MqttSession*>(obj);
@@ -89,7 +89,21 @@ void MqttSession::OnReadable() {
 
 void MqttSession::OnWritable() { mosquitto_loop_write(mosq_, 1); }
 
+void MqttSession::SetReachable(bool reachable) {
+  if (reachable_ == reachable) return;
+  reachable_ = reachable;
+  if (!reachable) {
+    // In-flight QoS 1 messages stay in the persistent session and are retried after reconnecting.
+    mosquitto_disconnect(mosq_);
+    connected_ = false;
+  } else {
+    reconnect_at_ = std::chrono::steady_clock::now();
+    backoff_ = std::chrono::milliseconds(1000);
+  }
+}
+
 void MqttSession::Service(std::chrono::steady_clock::time_point now) {
+  if (!reachable_) return;
   if (mosquitto_socket(mosq_) >= 0) {
     mosquitto_loop_misc(mosq_);
     return;
@@ -109,7 +123,7 @@ int MqttSession::fd() const { return mosquitto_socket(mosq_); }
 bool MqttSession::wants_write() const { return mosquitto_want_write(mosq_); }
 
 bool MqttSession::Publish(const std::string& topic, const std::string& payload) {
-  if (!connected_) return false;
+  if (!connected_ || !reachable_) return false;
   return mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false) ==
          MOSQ_ERR_SUCCESS;
 }

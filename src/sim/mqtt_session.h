@@ -47,6 +47,10 @@ class MqttSession final : public device::Uplink {
   // Keepalive, retries, and reconnects when due. Call about once a second.
   void Service(std::chrono::steady_clock::time_point now);
 
+  // Simulated loss of coverage: drops the connection and does not reconnect until SetReachable(true).
+  void SetReachable(bool reachable);
+  bool reachable() const { return reachable_; }
+
   int fd() const;
   bool wants_write() const;
 
@@ -66,6 +70,7 @@ class MqttSession final : public device::Uplink {
   mosquitto* mosq_ = nullptr;
   bool connected_ = false;
   bool connecting_ = false;
+  bool reachable_ = true;
   std::chrono::milliseconds backoff_{1000};
   std::chrono::steady_clock::time_point reconnect_at_{};
   uint64_t connects_ = 0, disconnects_ = 0;

@@ -27,16 +27,21 @@ TEST(CartsimCli, ScenarioOverridesTheMixAndRefusesUnknownKeys) {
   testing::TempDir dir;
   std::string path = dir.path() + "/busy.toml";
   ASSERT_TRUE(WriteFileAtomic(path, "[shoppers]\nmean_idle_minutes = 1\nloyalty = 0.9\npayment_token = 0.1\napp_qr = 0\n").ok());
-  ShopperMix mix;
-  ASSERT_TRUE(LoadScenario(path, mix).ok());
-  EXPECT_EQ(mix.mean_idle, std::chrono::minutes(1));
-  EXPECT_DOUBLE_EQ(mix.loyalty, 0.9);
+  FleetOptions o;
+  ASSERT_TRUE(LoadScenario(path, o).ok());
+  EXPECT_EQ(o.mix.mean_idle, std::chrono::minutes(1));
+  EXPECT_DOUBLE_EQ(o.mix.loyalty, 0.9);
   ASSERT_TRUE(WriteFileAtomic(path, "[shoppers]\nloyalty = 0.5\n\nlyalty = 0.5\n").ok());
-  Status st = LoadScenario(path, mix);
+  Status st = LoadScenario(path, o);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find(":4: unknown key 'lyalty'"), std::string::npos) << st.message();
   ASSERT_TRUE(WriteFileAtomic(path, "[shoppers]\nloyalty = 0.8\npayment_token = 0.5\n").ok());
-  EXPECT_FALSE(LoadScenario(path, mix).ok());
+  EXPECT_FALSE(LoadScenario(path, o).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "[offline]\nfraction = 0.5\nafter_minutes = 2\nlength_minutes = 3\n").ok());
+  FleetOptions off;
+  ASSERT_TRUE(LoadScenario(path, off).ok());
+  EXPECT_DOUBLE_EQ(off.offline.fraction, 0.5);
+  EXPECT_EQ(off.offline.length, std::chrono::minutes(3));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ find_package(Threads REQUIRED)
 
 if(NOT CARTWRIGHT_FUZZ)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
   find_package(SQLite3 REQUIRED)
   find_package(spdlog REQUIRED)
   find_package(CLI11 REQUIRED)

@@ -2,7 +2,8 @@
 # The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts, the managed broker and
 # the simulated fleet (cartsim at 60x) shopping against it, on
 # embedded defaults under var/demo (kept between runs: a second run resumes). Ctrl-C stops it.
-#   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_SECONDS (stop after N s)
+#   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_BRIDGE_PORT (default 8090),
+#   CW_DEMO_SECONDS (stop after N s)
 set -euo pipefail
 BIN=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,8 +57,9 @@ got=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$DATA/pki/ca.crt
 check="FAILED (got '$got')"
 [ "$got" = online ] && check="ok"
 
+BRIDGE=${CW_DEMO_BRIDGE_PORT:-8090}
 "$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
-  >"$DATA/cartsim.log" 2>&1 &
+  --ble-bridge "127.0.0.1:$BRIDGE" >"$DATA/cartsim.log" 2>&1 &
 SIM=$!
 
 cat <<INFO
@@ -71,6 +73,8 @@ cat <<INFO
   Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
   Simulator  cartsim: the 20 carts shop at 60x virtual time (summary on Ctrl-C; log $DATA/cartsim.log)
+  BLE bridge http://127.0.0.1:$BRIDGE/proximity/CART-000001 — a staff-override proximity token:
+               $BIN/cartsim proximity --cart CART-000001 --bridge http://127.0.0.1:$BRIDGE
 
   Connect as a cart:
     mosquitto_sub -h 127.0.0.1 -p $PORT --cafile $CART/ca.crt \\

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
+#include <httplib.h>
 #include <toml.hpp>
 
 #include "core/config.h"
@@ -107,9 +108,16 @@ int RunCartsim(int argc, char** argv) {
   run->add_option("--scenario", scenario, "Scenario file (TOML): shopper arrivals and mix")->check(CLI::ExistingFile);
   run->add_option("--catalog", o.catalog_path, "Store catalog CSV (default: a generated 2,000-SKU catalog)");
   run->add_option("--connect-rate", o.connect_rate, "New connections per second")->capture_default_str();
+  std::string bridge_listen = "127.0.0.1:8090";
+  run->add_option("--ble-bridge", bridge_listen, "host:port of the loopback BLE bridge (proximity tokens), or off")
+      ->capture_default_str();
   std::string shard;
   run->add_option("--shard", shard, "I/N: run only carts whose number % N == I (split a fleet across processes)");
   run->add_flag("--json", json, "Print the summary as JSON");
+  std::string prox_cart, prox_bridge = "http://127.0.0.1:8090";
+  auto* prox = app.add_subcommand("proximity", "Ask a running cartsim's BLE bridge for a cart's proximity token");
+  prox->add_option("--cart", prox_cart, "Cart id, e.g. CART-000001")->required();
+  prox->add_option("--bridge", prox_bridge, "The bridge's URL")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,6 +131,18 @@ int RunCartsim(int argc, char** argv) {
     return code;
   };
   log::Configure({log::Level::kWarn, ""});
+  if (prox->parsed()) {
+    auto id = CartId::Parse(prox_cart);
+    if (!id.ok()) return fail(id.error(), 2);
+    httplib::Client client(prox_bridge);
+    client.set_connection_timeout(5);
+    auto res = client.Get("/proximity/" + id->str());
+    if (!res) return fail(Unavailable("no BLE bridge answers at " + prox_bridge + " (is cartsim running?)"), 1);
+    if (res->status != 200) return fail(Unavailable("bridge answered " + std::to_string(res->status) + ": " + res->body), 1);
+    std::printf("%s", res->body.c_str());
+    return 0;
+  }
+  if (bridge_listen != "off") o.ble_bridge_listen = bridge_listen;
   Status st = ParseBrokerUrl(broker, o.broker);
   if (!st.ok()) return fail(st, 2);
   if (!shard.empty()) {
@@ -143,6 +163,9 @@ int RunCartsim(int argc, char** argv) {
   }
   auto fleet = Fleet::Open(o);
   if (!fleet.ok()) return fail(fleet.error(), 1);
+  if ((*fleet)->ble_bridge_port()) {
+    std::fprintf(stderr, "cartsim: BLE bridge on http://127.0.0.1:%u/proximity/{cart_id}\n", (*fleet)->ble_bridge_port());
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   auto summary = (*fleet)->Run(&g_stop);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/time_format.h"
 #include "crypto/ecdsa.h"
+#include "sim/ble_bridge.h"
 #include "sim/scaled_clock.h"
 #include "wire/json.h"
 
@@ -58,6 +59,9 @@ struct Fleet::SimCart {
 
 struct Fleet::Impl {
   std::unique_ptr<ScaledClock> clock;
+  std::map<std::string, size_t> index;  // cart id → position in carts_; immutable after Open
+  SystemRandom bridge_random;           // thread-safe: the bridge answers on its own thread
+  std::unique_ptr<BleBridge> bridge;
   device::Catalog catalog;
   int epoll = -1;
   uint64_t completed = 0, abandoned = 0;
@@ -67,7 +71,9 @@ struct Fleet::Impl {
 };
 
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
-Fleet::~Fleet() = default;
+Fleet::~Fleet() {
+  if (impl_->bridge) impl_->bridge->Stop();  // before the carts it signs for go away
+}
 
 Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
   std::unique_ptr<Fleet> f(new Fleet(o));
@@ -125,10 +131,24 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     device::Cart* cart = sc->cart.get();
     sc->session->set_handlers([cart](const std::string& t, const std::string& p) { cart->OnMessage(t, p); },
                               [cart] { cart->OnConnected(); });
+    f->impl_->index[sc->id.str()] = f->carts_.size();
     f->carts_.push_back(std::move(sc));
+  }
+  if (!o.ble_bridge_listen.empty()) {
+    CW_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(o.ble_bridge_listen));
+    Fleet* fleet = f.get();
+    f->impl_->bridge = std::make_unique<BleBridge>([fleet](const CartId& id) -> Result<std::string> {
+      auto it = fleet->impl_->index.find(id.str());
+      if (it == fleet->impl_->index.end()) return NotFound(id.str() + " is not in this fleet");
+      SimCart& c = *fleet->carts_[it->second];
+      return device::IssueProximityToken(*c.se, c.id, *fleet->impl_->clock, fleet->impl_->bridge_random);
+    });
+    CW_RETURN_IF_ERROR(f->impl_->bridge->Start(listen));
   }
   return f;
 }
+
+uint16_t Fleet::ble_bridge_port() const { return impl_->bridge ? impl_->bridge->port() : 0; }
 
 namespace {
 

@@ -49,6 +49,8 @@ struct FleetOptions {
   int shard_index = 0, shard_count = 1;
   ShopperMix mix;
   OfflineWindow offline;
+  // The loopback BLE bridge (host:port, port 0 = any); empty for none.
+  std::string ble_bridge_listen;
 };
 
 struct FleetSummary {
@@ -67,6 +69,9 @@ class Fleet {
  public:
   static Result<std::unique_ptr<Fleet>> Open(const FleetOptions& options);
   ~Fleet();
+
+  // The BLE bridge's port (0 when it is off).
+  uint16_t ble_bridge_port() const;
 
   // Runs until the virtual duration has passed or `*stop` becomes true.
   Result<FleetSummary> Run(const std::atomic<bool>* stop = nullptr);

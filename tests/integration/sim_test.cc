@@ -16,6 +16,7 @@
 #include "testing/harness.h"
 #include "wire/envelope.h"
 #include "wire/event.h"
+#include "wire/proximity.h"
 
 namespace cw {
 namespace {
@@ -89,7 +90,7 @@ pid_t StartCartsim(const std::string& carts, uint16_t port) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     execl(bin.c_str(), bin.c_str(), "run", "--carts", carts.c_str(), "--broker", broker.c_str(), "--speed", "600",
-          "--duration", "10h", nullptr);
+          "--duration", "10h", "--ble-bridge", "off", nullptr);
     _exit(127);
   }
   return pid;
@@ -205,6 +206,49 @@ TEST(FleetSimulator, OfflineWindowIsReplayedInOrderWithOriginalTimes) {
     }
   }
   EXPECT_GT(in_window_late, 10u);
+}
+
+// A staff tablet asks the cart (over the BLE bridge) for a proximity token: signed by that cart's
+// key as the registry knows it, for staff-override, at most 120 s; unknown carts get a 404.
+TEST(FleetSimulator, BleBridgeHandsOutCartSignedProximityTokens) {
+  testing::BrokerFleet fleet(3);
+  sim::FleetOptions o;
+  o.carts_dir = fleet.data_dir() + "/carts";
+  o.broker.port = fleet.port();
+  o.duration = std::chrono::hours(1);
+  o.ble_bridge_listen = "127.0.0.1:0";
+  auto f = sim::Fleet::Open(o);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  uint16_t port = (*f)->ble_bridge_port();
+  ASSERT_GT(port, 0);
+  std::atomic<bool> stop{false};
+  std::thread runner([&] { (void)(*f)->Run(&stop); });
+
+  std::string bin = testing::BinaryPath("cartsim");
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  CartId cart = fleet.carts()[1].id;
+  auto got = testing::RunProcess({bin, "proximity", "--cart", cart.str(), "--bridge", url});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  std::string token = got.out.substr(0, got.out.find('\n'));
+  auto decoded = wire::DecodeProximityToken(token);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().ToString() << " token=" << token;
+  EXPECT_EQ(decoded->claims.cart, cart);
+  EXPECT_EQ(decoded->claims.purpose, wire::kPurposeStaffOverride);
+  EXPECT_LE(decoded->claims.expires_at - decoded->claims.issued_at, wire::kMaxProximityTokenLifetime);
+  auto entities = std::move(store::Registry::WithBuiltinBackends().OpenEntity("sqlite:" + fleet.data_dir() + "/entity.db")).value();
+  auto key = *crypto::PublicKey::FromPem(entities->GetCart(cart)->public_key_pem);
+  EXPECT_TRUE(key.Verify(decoded->json, decoded->signature));
+  auto other = *crypto::PublicKey::FromPem(entities->GetCart(fleet.carts()[0].id)->public_key_pem);
+  EXPECT_FALSE(other.Verify(decoded->json, decoded->signature));
+  // Two requests, two nonces.
+  auto again = testing::RunProcess({bin, "proximity", "--cart", cart.str(), "--bridge", url});
+  EXPECT_NE(wire::DecodeProximityToken(again.out.substr(0, again.out.find('\n')))->claims.nonce, decoded->claims.nonce);
+  auto unknown = testing::RunProcess({bin, "proximity", "--cart", "CART-999999", "--bridge", url});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("404"), std::string::npos) << unknown.err;
+
+  stop = true;
+  runner.join();
 }
 
 // The acceptance case: 1,000 carts over 10 simulated minutes at 60x.

@@ -30,15 +30,21 @@ struct Received {
   }
 };
 
-void CheckFleet(int carts, double speed, Duration duration) {
-  testing::BrokerFleet fleet(carts);
+// An independent subscriber with the ingest service identity, recording everything on `filter`.
+std::unique_ptr<mqtt::Client> Listen(const testing::BrokerFleet& fleet, Received& rx, const std::string& filter) {
   auto ingest = fleet.ConnectIngest();
-  Received rx;
-  ingest->SetMessageHandler([&](const mqtt::Message& m) {
+  ingest->SetMessageHandler([&rx](const mqtt::Message& m) {
     std::lock_guard lock(rx.mu);
     rx.messages.push_back(m);
   });
-  ASSERT_TRUE(ingest->Subscribe("$share/ingest/carts/+/events/+", 1).ok());
+  EXPECT_TRUE(ingest->Subscribe(filter, 1).ok());
+  return ingest;
+}
+
+void CheckFleet(int carts, double speed, Duration duration) {
+  testing::BrokerFleet fleet(carts);
+  Received rx;
+  auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
 
   sim::FleetOptions o;
   o.carts_dir = fleet.data_dir() + "/carts";
@@ -100,13 +106,8 @@ pid_t StartCartsim(const std::string& carts, uint16_t port) {
 // different payloads, and every boot continues above the previous one's numbers.
 TEST(FleetSimulator, KillNineAndRestartNeverReusesASeq) {
   testing::BrokerFleet fleet(5);
-  auto ingest = fleet.ConnectIngest();
   Received rx;
-  ingest->SetMessageHandler([&](const mqtt::Message& m) {
-    std::lock_guard lock(rx.mu);
-    rx.messages.push_back(m);
-  });
-  ASSERT_TRUE(ingest->Subscribe("carts/+/events/+", 1).ok());
+  auto ingest = Listen(fleet, rx, "carts/+/events/+");
   std::vector<size_t> boundaries;
   for (int run = 0; run < 3; ++run) {
     pid_t pid = StartCartsim(fleet.data_dir() + "/carts", fleet.port());
@@ -152,13 +153,8 @@ TEST(FleetSimulator, KillNineAndRestartNeverReusesASeq) {
 // any live traffic — and the cloud receives every one.
 TEST(FleetSimulator, OfflineWindowIsReplayedInOrderWithOriginalTimes) {
   testing::BrokerFleet fleet(10);
-  auto ingest = fleet.ConnectIngest();
   Received rx;
-  ingest->SetMessageHandler([&](const mqtt::Message& m) {
-    std::lock_guard lock(rx.mu);
-    rx.messages.push_back(m);
-  });
-  ASSERT_TRUE(ingest->Subscribe("carts/+/events/+", 1).ok());
+  auto ingest = Listen(fleet, rx, "carts/+/events/+");
   sim::FleetOptions o;
   o.carts_dir = fleet.data_dir() + "/carts";
   o.broker.port = fleet.port();

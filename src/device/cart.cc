@@ -1,8 +1,11 @@
 #include "device/cart.h"
 
+#include <cstdio>
 #include <cmath>
 
+#include "core/files.h"
 #include "core/log.h"
+#include "wire/json.h"
 #include "wire/topic.h"
 
 namespace cw::device {
@@ -10,10 +13,21 @@ namespace cw::device {
 namespace {
 constexpr auto kHealthActive = std::chrono::seconds(60);
 constexpr auto kHealthIdle = std::chrono::minutes(5);
+constexpr auto kHealthOutside = std::chrono::hours(1);  // the parking-lot location ping
 const char* kZones[] = {"entrance", "produce", "bakery", "dairy", "frozen", "drinks", "checkout"};
 }  // namespace
 
-Cart::Cart(Parts p)
+Result<std::unique_ptr<Cart>> Cart::Boot(Parts parts) {
+  ForwardQueue queue;
+  if (!parts.flash_dir.empty()) {
+    CW_ASSIGN_OR_RETURN(queue, ForwardQueue::Open(parts.flash_dir + "/queue.log"));
+  }
+  std::unique_ptr<Cart> cart(new Cart(std::move(parts), std::move(queue)));
+  CW_RETURN_IF_ERROR(cart->RestoreHeldSession());
+  return cart;
+}
+
+Cart::Cart(Parts p, ForwardQueue queue)
     : builder_(p.id, p.firmware, *p.secure_element, *p.seq, *p.clock),
       clock_(*p.clock),
       random_(*p.random),
@@ -21,11 +35,14 @@ Cart::Cart(Parts p)
       uplink_(*p.uplink),
       verifier_(p.id, p.cloud_key, *p.clock),
       battery_(p.battery),
+      queue_(std::move(queue)),
+      flash_dir_(std::move(p.flash_dir)),
       booted_at_(p.clock->Now()),
       last_tick_(booted_at_),
       last_health_(booted_at_ - kHealthIdle) {}
 
 Status Cart::Emit(wire::EventType type, const std::function<void(wire::JsonBuilder&)>& fields) {
+  if (powered_off_) return FailedPrecondition("the cart is powered off");
   bool live = uplink_.connected() && queue_.empty();
   CW_ASSIGN_OR_RETURN(SignedEvent ev, builder_.Build(type, fields, /*late=*/!live));
   stats_.built[type]++;
@@ -35,8 +52,12 @@ Status Cart::Emit(wire::EventType type, const std::function<void(wire::JsonBuild
   }
   // Offline (or the transport refused): keep it in flash. The bytes already say late=true when
   // the cart knew it was offline; a publish refused while "connected" keeps its live marking.
+  auto kept = queue_.Push({type, ev.seq, std::move(ev.topic), std::move(ev.payload)});
+  if (!kept.ok()) {
+    stats_.flash_errors++;
+    return kept.error();
+  }
   stats_.queued_offline++;
-  queue_.Push({type, ev.seq, std::move(ev.topic), std::move(ev.payload)});
   return Status::Ok();
 }
 
@@ -44,7 +65,9 @@ Status Cart::Require(SessionAction action) { return session_.Apply(action); }
 
 Result<std::string> Cart::StartSession() {
   if (maintenance_) return FailedPrecondition("cart is out of service (maintenance)");
+  if (powered_off_) return FailedPrecondition("the cart is powered off");
   CW_RETURN_IF_ERROR(Require(SessionAction::kStart));
+  asleep_ = false;  // taking the handle wakes the cart
   session_id_ = random_.UuidV4();
   basket_.clear();
   greeting_.clear();
@@ -65,6 +88,11 @@ Result<Cart::ScanResult> Cart::Scan(std::string_view sku, int qty, std::optional
   bool mismatch = item->expected_weight_g &&
                   std::abs(delta - expected) > std::max(20.0, 0.05 * static_cast<double>(expected));
   basket_.push_back({item->sku, qty, item->price_cents});
+  // The display acknowledges from the local cache; nothing here waits for the network.
+  char line[96];
+  std::snprintf(line, sizeof line, "%d x %s %lld.%02lld", qty, item->name.c_str(),
+                static_cast<long long>(item->price_cents / 100), static_cast<long long>(item->price_cents % 100));
+  display_ = mismatch ? "Please check the item in the basket: " + item->name : line;
   CW_RETURN_IF_ERROR(Emit(wire::EventType::kScan, [&](wire::JsonBuilder& b) {
     b.Field("session_id", session_id_)
         .Field("sku", item->sku)
@@ -78,6 +106,10 @@ Result<Cart::ScanResult> Cart::Scan(std::string_view sku, int qty, std::optional
       b.Null("expected_weight_g");
     }
   }));
+  if (mismatch) {
+    CW_RETURN_IF_ERROR(Fault("WEIGHT_MISMATCH", "warn",
+                             "platform " + std::to_string(delta) + " g, expected " + std::to_string(expected) + " g for " + item->sku));
+  }
   return ScanResult{item, delta, mismatch};
 }
 
@@ -90,8 +122,110 @@ Status Cart::Identify(std::string_view method, std::string_view credential) {
   });
 }
 
-Status Cart::Pause() { return Require(SessionAction::kPause); }
-Status Cart::Resume() { return Require(SessionAction::kResume); }
+Status Cart::TapToPay(EmvModule& reader) {
+  CW_ASSIGN_OR_RETURN(std::string token, reader.Tap());
+  return Identify("payment_token", token);
+}
+
+Status Cart::Pause() {
+  CW_RETURN_IF_ERROR(Require(SessionAction::kPause));
+  return HoldSession();
+}
+
+Status Cart::Resume() {
+  CW_RETURN_IF_ERROR(Require(SessionAction::kResume));
+  asleep_ = false;
+  ReleaseHeldSession();
+  return Status::Ok();
+}
+
+Status Cart::PayAtTerminal(EmvTerminal& terminal) {
+  if (session_.state() != SessionState::kActive) {
+    return FailedPrecondition("cannot pay while the session is " + std::string(Name(session_.state())));
+  }
+  int64_t total = 0;
+  for (const auto& l : basket_) total += l.price_cents * l.qty;
+  auto auth = terminal.Authorise(session_id_, total);
+  if (!auth.ok()) {
+    display_ = "Payment not approved - please try another card";
+    CW_RETURN_IF_ERROR(Fault("PAYMENT_FAIL", "warn", auth.error().message()));
+    return auth.error();
+  }
+  return CompletePaid(*auth);
+}
+
+std::string Cart::HeldSessionPath() const { return flash_dir_ + "/session.json"; }
+
+Status Cart::HoldSession() {
+  if (flash_dir_.empty()) return Status::Ok();
+  wire::JsonBuilder b;
+  b.Field("session_id", session_id_);
+  auto& w = b.Key("items").writer();
+  w.StartArray();
+  for (const auto& l : basket_) {
+    w.StartObject();
+    w.Key("sku");
+    w.String(l.sku.c_str());
+    w.Key("qty");
+    w.Int(l.qty);
+    w.Key("price_cents");
+    w.Int64(l.price_cents);
+    w.EndObject();
+  }
+  w.EndArray();
+  return WriteFileAtomic(HeldSessionPath(), b.Finish(), 0600);
+}
+
+void Cart::ReleaseHeldSession() {
+  if (!flash_dir_.empty()) std::remove(HeldSessionPath().c_str());
+}
+
+Status Cart::RestoreHeldSession() {
+  if (flash_dir_.empty()) return Status::Ok();
+  auto text = ReadFile(HeldSessionPath());
+  if (!text.ok()) return text.error().code() == Code::kNotFound ? Status::Ok() : text.error();
+  rapidjson::Document d;
+  auto bad = [&](const std::string& why) { return Corruption(HeldSessionPath() + ": " + why); };
+  if (!wire::ParseStrictObject(*text, d).ok()) return bad("not a JSON object");
+  auto id = wire::GetString(d, "session_id");
+  if (!id || !d.HasMember("items") || !d["items"].IsArray()) return bad("missing session_id or items");
+  std::vector<BasketLine> basket;
+  for (const auto& line : d["items"].GetArray()) {
+    if (!line.IsObject() || !line.HasMember("sku") || !line["sku"].IsString() || !line.HasMember("qty") ||
+        !line["qty"].IsInt() || !line.HasMember("price_cents") || !line["price_cents"].IsInt64()) {
+      return bad("malformed basket line");
+    }
+    basket.push_back({line["sku"].GetString(), line["qty"].GetInt(), line["price_cents"].GetInt64()});
+  }
+  CW_RETURN_IF_ERROR(session_.RestoreHeld());
+  session_id_ = std::string(*id);
+  basket_ = std::move(basket);
+  display_ = "Welcome back - touch to continue shopping";
+  return Status::Ok();
+}
+
+Status Cart::Sleep() {
+  if (session_.state() == SessionState::kActive) {
+    return FailedPrecondition("cannot sleep during an active session; pause it first");
+  }
+  if (asleep_) return Status::Ok();
+  asleep_ = true;
+  EmitHealth();
+  return Status::Ok();
+}
+
+void Cart::Wake() { asleep_ = false; }
+
+Status Cart::LeaveStore(double lat, double lon) {
+  outside_ = GeoPoint{lat, lon};
+  char detail[96];
+  std::snprintf(detail, sizeof detail, "left the store geofence at %.5f,%.5f", lat, lon);
+  CW_RETURN_IF_ERROR(Fault("GEOFENCE_EXIT", "warn", detail));
+  last_health_ = clock_.Now();  // the first location ping follows an hour later
+  return Status::Ok();
+}
+
+void Cart::ReturnToStore() { outside_.reset(); }
 
 Status Cart::EmitSessionEnd(std::string_view status, const std::string* auth_token) {
   int64_t total = 0;
@@ -126,6 +260,7 @@ Status Cart::EmitSessionEnd(std::string_view status, const std::string* auth_tok
     }
   });
   greeting_.clear();  // the customer reference is dropped at session end
+  ReleaseHeldSession();
   return st;
 }
 
@@ -143,6 +278,7 @@ Status Cart::EndUnpaid(SessionAction how) {
 }
 
 Status Cart::Fault(std::string_view code, std::string_view severity, std::string_view detail) {
+  stats_.faults[std::string(code)]++;
   return Emit(wire::EventType::kFault, [&](wire::JsonBuilder& b) {
     b.Field("code", code).Field("severity", severity).Field("detail", detail);
     if (!session_id_.empty() && !session_.terminal() && session_.state() != SessionState::kIdle) {
@@ -181,12 +317,19 @@ void Cart::EmitHealth() {
         .Field("weight_drift_g", random_.Range(-15, 15) / 10.0);
     auto& w = b.Key("location").writer();
     w.StartObject();
-    w.Key("x_m");
-    w.Double(std::round(x_m_ * 100) / 100);
-    w.Key("y_m");
-    w.Double(std::round(y_m_ * 100) / 100);
-    w.Key("zone");
-    w.String(zone);
+    if (outside_) {
+      w.Key("lat");
+      w.Double(std::round(outside_->lat * 1e5) / 1e5);
+      w.Key("lon");
+      w.Double(std::round(outside_->lon * 1e5) / 1e5);
+    } else {
+      w.Key("x_m");
+      w.Double(std::round(x_m_ * 100) / 100);
+      w.Key("y_m");
+      w.Double(std::round(y_m_ * 100) / 100);
+      w.Key("zone");
+      w.String(zone);
+    }
     w.EndObject();
     b.Field("uptime_s", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - booted_at_).count()))
         .Field("buffered", static_cast<int64_t>(queue_.size()));
@@ -196,11 +339,28 @@ void Cart::EmitHealth() {
 }
 
 void Cart::Tick() {
+  if (powered_off_) return;
   Time now = clock_.Now();
   battery_.Draw(asleep_ ? battery_.spec().sleep_a : battery_.spec().active_a, now - last_tick_);
   last_tick_ = now;
   bool in_session = session_.state() == SessionState::kActive || session_.state() == SessionState::kPaused;
-  auto cadence = in_session ? Duration(kHealthActive) : Duration(kHealthIdle);
+  int pct = battery_.percent();
+  if (pct <= kBatteryCliffPercent) {
+    // The last watts: say why, close the session so the cloud does not wait for it, then power off.
+    // The events go out live if the link is up; otherwise they wait in flash for the next boot.
+    std::string mv = std::to_string(battery_.millivolts(battery_.spec().active_a));
+    Fault("BATTERY_CLIFF", "critical", "battery at " + std::to_string(pct) + "% (" + mv + " mV), powering off").IgnoreError();
+    if (in_session) EndUnpaid(SessionAction::kAbandon).IgnoreError();
+    display_.clear();
+    powered_off_ = true;
+    return;
+  }
+  if (pct <= kBatteryLowPercent && !warned_low_) {
+    warned_low_ = true;
+    display_ = "Battery low - please finish your shop soon";
+    Fault("BATTERY_LOW", "warn", "battery at " + std::to_string(pct) + "%").IgnoreError();
+  }
+  auto cadence = outside_ ? Duration(kHealthOutside) : in_session ? Duration(kHealthActive) : Duration(kHealthIdle);
   if (now - last_health_ >= cadence) EmitHealth();
 }
 
@@ -210,7 +370,12 @@ void Cart::OnConnected() {
     const QueuedMessage& m = queue_.front();
     if (!uplink_.Publish(m.topic, m.payload)) break;
     stats_.replayed++;
-    queue_.PopFront();
+    if (Status st = queue_.PopFront(); !st.ok()) {
+      // The message went out but flash still lists it: it is sent again after the next boot,
+      // which the cloud counts as an identical redelivery, not an error.
+      stats_.flash_errors++;
+      log::Warn("cart.flash_error", {{"cart", id().str()}, {"error", st.ToString()}});
+    }
   }
 }
 
@@ -255,10 +420,10 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
       maintenance_ = wire::GetBool(cmd.doc, "enabled").value_or(false);
       break;
     case CommandKind::kSleep:
-      if (session_.state() == SessionState::kIdle) asleep_ = true;
+      Sleep().IgnoreError();  // refused during an active session: the shopper comes first
       break;
     case CommandKind::kWake:
-      asleep_ = false;
+      Wake();
       break;
     case CommandKind::kLocate:
     case CommandKind::kOtaJob:  // OTA arrives with the OTA module

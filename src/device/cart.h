@@ -4,9 +4,16 @@
 // battery and store-and-forward queue. It talks to the world through an Uplink (the MQTT session)
 // and is driven by its shopper (StartSession, Scan, Identify, Pay…), by time (Tick) and by the
 // cloud (OnMessage). Single-threaded: the fleet's event loop owns it. No cloud code is linked.
+//
+// Flash (Parts::flash_dir) holds what must outlive a power cycle besides the seq counter: the
+// store-and-forward journal (queue.log) and a paused session with its basket (session.json), so
+// a cart that sleeps or loses power mid-shop boots back into the same session (PRD golden path 4).
+// The shopper's identity is never written to flash.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +27,7 @@
 #include "device/cloud_messages.h"
 #include "device/event_builder.h"
 #include "device/forward_queue.h"
+#include "device/payment.h"
 #include "device/seq_counter.h"
 #include "device/session.h"
 
@@ -51,6 +59,8 @@ struct CartStats {
   uint64_t replayed = 0;                      // sent from the forward queue after reconnecting
   uint64_t rejects_received = 0;              // verified reject notices from the cloud
   uint64_t commands_accepted = 0;
+  uint64_t flash_errors = 0;                  // events lost because the flash write failed
+  std::map<std::string, uint64_t> faults;     // fault events raised, by code
 };
 
 class Cart {
@@ -66,8 +76,10 @@ class Cart {
     Uplink* uplink;
     crypto::PublicKey cloud_key;
     Battery battery{};
+    std::string flash_dir;  // empty: nothing but the seq counter survives a power cycle
   };
-  explicit Cart(Parts parts);
+  // Powers the cart up: restores the forward queue and any held session from flash.
+  static Result<std::unique_ptr<Cart>> Boot(Parts parts);
 
   // ---- the shopper ----
   // Takes the cart: IDLE → ACTIVE, emits session-start. Returns the new session id.
@@ -77,13 +89,22 @@ class Cart {
     int weight_delta_g;
     bool weight_mismatch;  // platform delta differs from expected by > max(20 g, 5%)
   };
-  // Scans `sku` (must be in the price cache). `weight_delta_g` overrides the platform reading
-  // (mismatch injection); by default it is expected weight × qty ± 20 g noise.
+  // Scans `sku` (must be in the price cache): the display shows name and price from the local
+  // cache before anything is sent. `weight_delta_g` overrides the platform reading (mismatch
+  // injection); by default it is expected weight × qty ± 20 g noise. A mismatch also raises a
+  // WEIGHT_MISMATCH fault and asks the shopper on the display to check the item.
   Result<ScanResult> Scan(std::string_view sku, int qty = 1, std::optional<int> weight_delta_g = std::nullopt);
   // loyalty | payment_token | app_qr. The credential goes to the cloud once and is not kept.
   Status Identify(std::string_view method, std::string_view credential);
+  // Tap-to-pay on the cart's reader: identifies the shopper by the module's payment token.
+  Status TapToPay(EmvModule& reader);
+  // ACTIVE → PAUSED; the session and its basket are held in flash until resumed or ended.
   Status Pause();
   Status Resume();
+  // Pays at the store's EMV terminal: authorises the basket total and, on approval, ends the
+  // session complete with the auth token. A decline raises PAYMENT_FAIL and leaves the session
+  // ACTIVE so the shopper can try another card.
+  Status PayAtTerminal(EmvTerminal& terminal);
   // Payment handed to the store's EMV terminal, which returned `auth_token`: session-end complete.
   Status CompletePaid(const std::string& auth_token);
   // session-end abandoned or voided.
@@ -93,10 +114,27 @@ class Cart {
   // Ready for the next shopper after a finished session.
   Status Reset();
 
+  // ---- power and place ----
+  // Low-power sleep (the `sleep` command, or an unattended paused cart). Allowed when IDLE or
+  // PAUSED — a paused session stays held in flash; refused while ACTIVE. Sends a last health with
+  // state `sleep`.
+  Status Sleep();
+  // Back to full power (the `wake` command, or the shopper touching the cart). A held session
+  // stays PAUSED until Resume.
+  void Wake();
+  // The cart was pushed out of the store's geofence (to `lat`, `lon`): GEOFENCE_EXIT fault, and
+  // from then on an hourly location ping (health with {lat, lon}) until ReturnToStore.
+  Status LeaveStore(double lat, double lon);
+  void ReturnToStore();
+
   // ---- time ----
   // Drains the battery for the time since the last tick and emits health when it is due
-  // (every 60 s in a session, every 5 min otherwise).
+  // (every 60 s in a session, every 5 min otherwise, hourly outside the store). On the battery
+  // thresholds: at 10% a BATTERY_LOW warning on the display and to the cloud; at 2% (the last
+  // watts) a BATTERY_CLIFF fault, any session abandoned, and the cart powers off.
   void Tick();
+  static constexpr int kBatteryLowPercent = 10;
+  static constexpr int kBatteryCliffPercent = 2;
 
   // ---- the cloud ----
   // The session came (back) up: replay the forward queue in order, before any live traffic.
@@ -115,8 +153,19 @@ class Cart {
   const CommandVerifier& verifier() const { return verifier_; }
   const std::string& greeting() const { return greeting_; }
   bool in_maintenance() const { return maintenance_; }
+  bool asleep() const { return asleep_; }
+  bool powered_off() const { return powered_off_; }
+  bool outside_store() const { return outside_.has_value(); }
+  // What the cart's screen shows now.
+  const std::string& display() const { return display_; }
 
  private:
+  Cart(Parts parts, ForwardQueue queue);
+  std::string HeldSessionPath() const;
+  // Writes the paused session and its basket to flash (atomically), or removes it.
+  Status HoldSession();
+  void ReleaseHeldSession();
+  Status RestoreHeldSession();
   // Builds, signs and sends one event — live when connected and nothing is waiting, otherwise
   // into the forward queue with late=true.
   Status Emit(wire::EventType type, const std::function<void(wire::JsonBuilder&)>& fields);
@@ -139,8 +188,16 @@ class Cart {
   std::string session_id_;
   std::vector<BasketLine> basket_;
   std::string greeting_;  // first name from identify-result, cleared at session end
+  std::string display_;
+  std::string flash_dir_;
   bool maintenance_ = false;
   bool asleep_ = false;
+  bool powered_off_ = false;
+  bool warned_low_ = false;
+  struct GeoPoint {
+    double lat, lon;
+  };
+  std::optional<GeoPoint> outside_;
   Time booted_at_;
   Time last_tick_;
   Time last_health_;

@@ -58,4 +58,13 @@ Status SessionMachine::Apply(SessionAction action) {
   return Status::Ok();
 }
 
+Status SessionMachine::RestoreHeld() {
+  if (state_ != SessionState::kIdle) {
+    return FailedPrecondition("a held session can only be restored at boot, not in a session that is " +
+                              std::string(Name(state_)));
+  }
+  state_ = SessionState::kPaused;
+  return Status::Ok();
+}
+
 }  // namespace cw::device

@@ -35,6 +35,9 @@ class SessionMachine {
   }
   // Applies `action`; FailedPrecondition ("cannot pause a session that is idle") if refused.
   Status Apply(SessionAction action);
+  // Boot only: the cart powered up with a session held in flash, which is PAUSED by definition
+  // (only a paused session is held). FailedPrecondition unless the machine is still IDLE.
+  Status RestoreHeld();
 
  private:
   SessionState state_ = SessionState::kIdle;

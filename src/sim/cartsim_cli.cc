@@ -52,7 +52,9 @@ Status LoadScenario(const std::string& path, FleetOptions& options) {
   try {
     toml::value root = toml::parse(path);
     for (const auto& [key, v] : root.as_table()) {
-      if (key != "shoppers" && key != "offline") return InvalidArgument(path + ": unknown section [" + key + "]");
+      if (key != "shoppers" && key != "offline" && key != "faults") {
+        return InvalidArgument(path + ": unknown section [" + key + "] (expected [shoppers], [faults] or [offline])");
+      }
     }
     auto number = [](const toml::value& v) -> double {
       return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating();
@@ -60,12 +62,39 @@ Status LoadScenario(const std::string& path, FleetOptions& options) {
     auto minutes = [&](const toml::value& v) {
       return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(number(v)));
     };
+    auto unknown = [&](const std::string& key, const toml::value& v, const char* section) {
+      return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": unknown key '" + key + "' in [" +
+                             section + "]");
+    };
+    // A share or rate must be a probability.
+    auto share = [&](const std::string& key, const toml::value& v, double& out) -> Status {
+      double x = number(v);
+      if (x < 0 || x > 1) {
+        return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": " + key + " = " +
+                               std::to_string(x) + " is not a share between 0 and 1");
+      }
+      out = x;
+      return Status::Ok();
+    };
     if (root.contains("offline")) {
       for (const auto& [key, v] : root.at("offline").as_table()) {
-        if (key == "fraction") options.offline.fraction = number(v);
+        if (key == "fraction") CW_RETURN_IF_ERROR(share(key, v, options.offline.fraction));
         else if (key == "after_minutes") options.offline.after = minutes(v);
         else if (key == "length_minutes") options.offline.length = minutes(v);
-        else return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": unknown key '" + key + "' in [offline]");
+        else if (key == "lte_m_minutes") options.offline.lte_m = minutes(v);
+        else return unknown(key, v, "offline");
+      }
+    }
+    if (root.contains("faults")) {
+      FaultRates& f = options.faults;
+      for (const auto& [key, v] : root.at("faults").as_table()) {
+        if (key == "scanner_jam_per_scan") CW_RETURN_IF_ERROR(share(key, v, f.scanner_jam_per_scan));
+        else if (key == "weight_mismatch_per_scan") CW_RETURN_IF_ERROR(share(key, v, f.weight_mismatch_per_scan));
+        else if (key == "payment_decline") CW_RETURN_IF_ERROR(share(key, v, f.payment_decline));
+        else if (key == "battery_cliff") CW_RETURN_IF_ERROR(share(key, v, f.battery_cliff));
+        else if (key == "parking_lot") CW_RETURN_IF_ERROR(share(key, v, f.parking_lot));
+        else if (key == "parking_lot_hours") f.parking_lot_hours = number(v);
+        else return unknown(key, v, "faults");
       }
     }
     if (!root.contains("shoppers")) return Status::Ok();
@@ -79,10 +108,11 @@ Status LoadScenario(const std::string& path, FleetOptions& options) {
       else if (key == "loyalty") mix.loyalty = num();
       else if (key == "payment_token") mix.payment_token = num();
       else if (key == "app_qr") mix.app_qr = num();
-      else if (key == "mid_shop_identify") mix.mid_shop_identify = num();
-      else if (key == "abandon") mix.abandon = num();
-      else if (key == "scanner_jam_per_scan") mix.scanner_jam_per_scan = num();
-      else return InvalidArgument(path + ":" + std::to_string(v.location().line()) + ": unknown key '" + key + "' in [shoppers]");
+      else if (key == "mid_shop_identify") CW_RETURN_IF_ERROR(share(key, v, mix.mid_shop_identify));
+      else if (key == "abandon") CW_RETURN_IF_ERROR(share(key, v, mix.abandon));
+      else if (key == "interrupted") CW_RETURN_IF_ERROR(share(key, v, mix.interrupted));
+      else if (key == "mean_interruption_minutes") mix.mean_interruption = minutes(v);
+      else return unknown(key, v, "shoppers");
     }
   } catch (const std::exception& e) {
     std::string what = e.what();
@@ -98,7 +128,7 @@ int RunCartsim(int argc, char** argv) {
   app.require_subcommand(1);
   FleetOptions o;
   std::string broker = "mqtts://127.0.0.1:8883", duration = "2h", scenario;
-  bool json = false;
+  bool json = false, quiet = false;
   auto* run = app.add_subcommand("run", "Run carts from a provisioning directory against a broker");
   run->add_option("--carts", o.carts_dir, "Directory of CART-xxxxxx/ folders (from `cartwright provision`)")->required();
   run->add_option("--broker", broker, "Broker URL")->capture_default_str();
@@ -114,6 +144,7 @@ int RunCartsim(int argc, char** argv) {
   std::string shard;
   run->add_option("--shard", shard, "I/N: run only carts whose number % N == I (split a fleet across processes)");
   run->add_flag("--json", json, "Print the summary as JSON");
+  run->add_flag("--quiet", quiet, "No progress lines on stderr");
   std::string prox_cart, prox_bridge = "http://127.0.0.1:8090";
   auto* prox = app.add_subcommand("proximity", "Ask a running cartsim's BLE bridge for a cart's proximity token");
   prox->add_option("--cart", prox_cart, "Cart id, e.g. CART-000001")->required();
@@ -168,7 +199,9 @@ int RunCartsim(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  auto summary = (*fleet)->Run(&g_stop);
+  Fleet::ProgressFn progress;
+  if (!quiet) progress = [](const FleetProgress& p) { std::fprintf(stderr, "cartsim: %s\n", p.ToText().c_str()); };
+  auto summary = (*fleet)->Run(&g_stop, progress);
   if (!summary.ok()) return fail(summary.error(), 1);
   std::printf("%s\n", json ? summary->ToJson().c_str() : summary->ToText().c_str());
   return 0;

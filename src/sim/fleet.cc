@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/time_format.h"
 #include "crypto/ecdsa.h"
+#include "device/payment.h"
 #include "sim/ble_bridge.h"
 #include "sim/scaled_clock.h"
 #include "wire/json.h"
@@ -48,11 +49,19 @@ struct Fleet::SimCart {
   std::unique_ptr<device::SeqCounter> seq;
   std::unique_ptr<MqttSession> session;
   std::unique_ptr<device::Cart> cart;
+  std::unique_ptr<device::SimEmvModule> emv_module;
+  std::unique_ptr<device::SimEmvTerminal> emv_terminal;
   int registered_fd = -1;
   bool registered_out = false;
   int items_left = 0;
+  int interrupt_at_items_left = -1;  // the shopper walks away when this many items are left
   bool identify_mid_shop = false;
   bool in_offline_window = false;
+  bool walked_away = false;          // paused and asleep, holding the session
+  bool parked = false;               // left in the parking lot
+  Time parked_until{};
+  bool power_cut = false;            // the battery died and the radio is off
+  std::chrono::steady_clock::time_point power_cut_deadline{};
   std::string identify_method;
   Time next_tick;
 };
@@ -64,7 +73,9 @@ struct Fleet::Impl {
   std::unique_ptr<BleBridge> bridge;
   device::Catalog catalog;
   int epoll = -1;
-  uint64_t completed = 0, abandoned = 0;
+  std::vector<int64_t> fd_owner;  // socket fd → cart index registered with epoll for it, or -1
+  uint64_t completed = 0, abandoned = 0, interrupted = 0;
+  std::vector<float> scan_us;     // scan-to-display samples
   ~Impl() {
     if (epoll >= 0) ::close(epoll);
   }
@@ -115,6 +126,11 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     sc->id = *CartId::Parse(std::filesystem::path(dir).filename().string());
     sc->rng = SeededRandom(o.seed * 1000003 + sc->id.number());
     sc->net_rng = SeededRandom(o.seed * 7919 + sc->id.number());
+    SeededRandom fate(o.seed * 104729 + sc->id.number());  // which carts the scenario's per-cart faults hit
+    device::Battery battery;
+    if (fate.Bernoulli(o.faults.battery_cliff)) {
+      battery = device::Battery(device::BatterySpec{}, 0.025 + 0.055 * fate.UniformDouble());
+    }
     CW_ASSIGN_OR_RETURN(sc->se, crypto::SoftKeyStore::OpenFile(dir + "/device.key"));
     CW_RETURN_IF_ERROR(MakeDirs(dir + "/flash", 0700));
     CW_ASSIGN_OR_RETURN(sc->seq, device::SeqCounter::Open(dir + "/flash/seq"));
@@ -125,9 +141,11 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     so.cert_file = dir + "/device.crt";
     so.key_file = dir + "/device.key";
     sc->session = std::make_unique<MqttSession>(sc->id, so, sc->net_rng);
-    sc->cart = std::make_unique<device::Cart>(device::Cart::Parts{sc->id, "2.0.0", sc->se.get(), sc->seq.get(),
-                                                                  f->impl_->clock.get(), &sc->rng, &f->impl_->catalog,
-                                                                  sc->session.get(), cloud_key});
+    CW_ASSIGN_OR_RETURN(sc->cart, device::Cart::Boot(device::Cart::Parts{
+                                      sc->id, "2.0.0", sc->se.get(), sc->seq.get(), f->impl_->clock.get(), &sc->rng,
+                                      &f->impl_->catalog, sc->session.get(), cloud_key, battery, dir + "/flash"}));
+    sc->emv_module = std::make_unique<device::SimEmvModule>(sc->rng);
+    sc->emv_terminal = std::make_unique<device::SimEmvTerminal>(sc->rng, o.faults.payment_decline);
     device::Cart* cart = sc->cart.get();
     sc->session->set_handlers([cart](const std::string& t, const std::string& p) { cart->OnMessage(t, p); },
                               [cart] { cart->OnConnected(); });
@@ -170,12 +188,22 @@ std::string Alnum(Random& r, int n) {
   return s;
 }
 
+std::string FormatDuration(Duration d) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  return buf;
+}
+
 }  // namespace
 
-Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
+Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_progress,
+                                std::chrono::milliseconds progress_every) {
   Impl& im = *impl_;
   ScaledClock& clock = *im.clock;
   const ShopperMix& mix = options_.mix;
+  const FaultRates& faults = options_.faults;
   im.epoll = ::epoll_create1(EPOLL_CLOEXEC);
   if (im.epoll < 0) return Internal("epoll_create1 failed");
   Time start = clock.Now();
@@ -183,30 +211,54 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
   auto real_start = Steady::now();
 
   // Keeps the epoll registration of cart i in step with its session's socket and write interest.
+  // A closed socket leaves epoll by itself, and its number may already belong to another cart's
+  // new socket: only the registered owner of a descriptor may remove it.
   auto sync = [&](size_t i) {
     SimCart& c = *carts_[i];
     int fd = c.session->fd();
     bool out = fd >= 0 && c.session->wants_write();
+    auto owner = [&](int f) -> int64_t& {
+      if (static_cast<size_t>(f) >= im.fd_owner.size()) im.fd_owner.resize(static_cast<size_t>(f) + 1024, -1);
+      return im.fd_owner[static_cast<size_t>(f)];
+    };
+    epoll_event ev{};
+    ev.events = EPOLLIN | (out ? uint32_t{EPOLLOUT} : 0u);
+    ev.data.u64 = i;
     if (fd != c.registered_fd) {
-      if (c.registered_fd >= 0) ::epoll_ctl(im.epoll, EPOLL_CTL_DEL, c.registered_fd, nullptr);
+      if (c.registered_fd >= 0 && owner(c.registered_fd) == static_cast<int64_t>(i)) {
+        ::epoll_ctl(im.epoll, EPOLL_CTL_DEL, c.registered_fd, nullptr);
+        owner(c.registered_fd) = -1;
+      }
       c.registered_fd = -1;
       if (fd >= 0) {
-        epoll_event ev{};
-        ev.events = EPOLLIN | (out ? uint32_t{EPOLLOUT} : 0u);
-        ev.data.u64 = i;
-        if (::epoll_ctl(im.epoll, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        int64_t& prev = owner(fd);
+        if (prev >= 0 && prev != static_cast<int64_t>(i)) carts_[static_cast<size_t>(prev)]->registered_fd = -1;
+        int op = ::epoll_ctl(im.epoll, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : ::epoll_ctl(im.epoll, EPOLL_CTL_MOD, fd, &ev);
+        if (op == 0) {
+          prev = static_cast<int64_t>(i);
           c.registered_fd = fd;
           c.registered_out = out;
         }
       }
     } else if (fd >= 0 && out != c.registered_out) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | (out ? uint32_t{EPOLLOUT} : 0u);
-      ev.data.u64 = i;
       ::epoll_ctl(im.epoll, EPOLL_CTL_MOD, fd, &ev);
       c.registered_out = out;
     }
   };
+
+  auto credential = [](Random& r, const std::string& method) {
+    return method == "loyalty" ? Digits(r, 16) : "qr_" + Alnum(r, 12);
+  };
+  auto identify = [&](SimCart& c) {
+    if (c.identify_method == "payment_token") {
+      c.cart->TapToPay(*c.emv_module).IgnoreError();
+    } else {
+      c.cart->Identify(c.identify_method, credential(c.rng, c.identify_method)).IgnoreError();
+    }
+    c.identify_method.clear();
+  };
+
+  int phase = 0;  // of the offline window: 0 normal, 1 failed over to LTE-M, 2 fully offline
 
   // The shopper's next move on cart i.
   auto act = [&](size_t i) -> Time {
@@ -214,60 +266,92 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
     device::Cart& cart = *c.cart;
     Random& r = c.rng;
     Time now = clock.Now();
+    if (cart.powered_off()) return Time::max();
+    if (c.parked) {
+      if (now < c.parked_until) return c.parked_until;
+      // Staff bring the cart back inside.
+      cart.ReturnToStore();
+      c.parked = false;
+      c.session->SetLink(c.in_offline_window && phase == 1 ? "lte-m" : "wifi");
+      return now + Exponential(r, mix.mean_idle);
+    }
     switch (cart.session_state()) {
       case device::SessionState::kIdle: {
         if (!cart.StartSession().ok()) return now + Exponential(r, mix.mean_idle);
         c.items_left = static_cast<int>(r.Range(mix.min_items, mix.max_items));
+        c.interrupt_at_items_left = r.Bernoulli(mix.interrupted) ? c.items_left / 2 : -1;
         double u = r.UniformDouble();
         c.identify_method = u < mix.loyalty ? "loyalty"
                             : u < mix.loyalty + mix.payment_token ? "payment_token"
                             : u < mix.loyalty + mix.payment_token + mix.app_qr ? "app_qr"
                                                                                : "";
         c.identify_mid_shop = r.Bernoulli(mix.mid_shop_identify);
-        if (!c.identify_method.empty() && !c.identify_mid_shop) {
-          std::string cred = c.identify_method == "loyalty" ? Digits(r, 16)
-                             : c.identify_method == "payment_token" ? Alnum(r, 24)  // from the EMV module stub
-                                                                    : "qr_" + Alnum(r, 12);
-          cart.Identify(c.identify_method, cred).IgnoreError();
-          c.identify_method.clear();
-        }
+        if (!c.identify_method.empty() && !c.identify_mid_shop) identify(c);
         return now + Exponential(r, mix.mean_scan_gap);
       }
       case device::SessionState::kActive: {
+        if (c.items_left > 0 && c.items_left == c.interrupt_at_items_left) {
+          // The shopper walks away: the cart pauses, holds the session in flash and sleeps.
+          c.interrupt_at_items_left = -1;
+          if (cart.Pause().ok() && cart.Sleep().ok()) {
+            c.walked_away = true;
+            im.interrupted++;
+            return now + Exponential(r, mix.mean_interruption);
+          }
+        }
         if (c.items_left > 0) {
           // Popular items are scanned more often: quadratic skew towards the top of the cache.
           double u = r.UniformDouble();
           size_t idx = static_cast<size_t>(u * u * static_cast<double>(im.catalog.items().size()));
           const auto& item = im.catalog.items()[std::min(idx, im.catalog.items().size() - 1)];
-          if (r.Bernoulli(mix.scanner_jam_per_scan)) {
+          if (r.Bernoulli(faults.scanner_jam_per_scan)) {
             cart.Fault("SCANNER_JAM", "warn", "scanner did not read after 3 tries").IgnoreError();
           } else {
-            cart.Scan(item.sku, r.Bernoulli(0.1) ? 2 : 1).status().IgnoreError();
+            int qty = r.Bernoulli(0.1) ? 2 : 1;
+            std::optional<int> weight;
+            if (item.expected_weight_g && r.Bernoulli(faults.weight_mismatch_per_scan)) {
+              // Something else went into the basket with it, or nothing did.
+              weight = r.Bernoulli(0.5) ? *item.expected_weight_g * qty + static_cast<int>(r.Range(300, 900)) : 0;
+            }
+            auto t0 = Steady::now();
+            bool ok = cart.Scan(item.sku, qty, weight).ok();
+            auto us = std::chrono::duration<float, std::micro>(Steady::now() - t0).count();
+            if (ok) im.scan_us.push_back(us);
             c.items_left--;
           }
-          if (!c.identify_method.empty() && c.items_left == 1) {
-            std::string cred = c.identify_method == "loyalty" ? Digits(r, 16)
-                               : c.identify_method == "payment_token" ? Alnum(r, 24)
-                                                                      : "qr_" + Alnum(r, 12);
-            cart.Identify(c.identify_method, cred).IgnoreError();
-            c.identify_method.clear();
-          }
+          if (!c.identify_method.empty() && c.items_left == 1) identify(c);
           return now + Exponential(r, mix.mean_scan_gap);
         }
         if (r.Bernoulli(mix.abandon)) {
           cart.EndUnpaid(device::SessionAction::kAbandon).IgnoreError();
           im.abandoned++;
         } else {
-          // The in-store EMV terminal stub authorises and returns an auth token.
-          cart.CompletePaid("AUTH-" + r.Hex(8)).IgnoreError();
+          // The in-store EMV terminal authorises the basket; after a decline, another card.
+          if (!cart.PayAtTerminal(*c.emv_terminal).ok()) return now + std::chrono::seconds(30);
           im.completed++;
         }
         cart.Reset().IgnoreError();
+        if (r.Bernoulli(faults.parking_lot)) {
+          // Pushed out to the car and left there.
+          double lat = 52.3700 + r.Range(-500, 500) / 1e6, lon = 4.8950 + r.Range(-500, 500) / 1e6;
+          if (cart.LeaveStore(lat, lon).ok()) {
+            c.session->SetLink("lte-m");
+            c.parked = true;
+            c.parked_until = now + std::chrono::duration_cast<Duration>(
+                                       std::chrono::duration<double, std::ratio<3600>>(faults.parking_lot_hours) *
+                                       -std::log(std::max(r.UniformDouble(), 1e-12)));
+            return c.parked_until;
+          }
+        }
         return now + Exponential(r, mix.mean_idle);
       }
       case device::SessionState::kPaused:
+        if (c.walked_away) {
+          c.walked_away = false;
+          cart.Wake();
+        }
         cart.Resume().IgnoreError();
-        return now + mix.mean_scan_gap;
+        return now + Exponential(r, mix.mean_scan_gap);
       default:
         cart.Reset().IgnoreError();
         return now + Exponential(r, mix.mean_idle);
@@ -282,19 +366,28 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
     carts_[i]->next_tick = start;
   }
 
-  // Which carts lose coverage in the offline window (chosen by seed).
+  // Which carts lose coverage in the offline window (chosen by seed), and when its phases begin.
   for (auto& c : carts_) c->in_offline_window = c->net_rng.Bernoulli(options_.offline.fraction);
   Time offline_from = start + options_.offline.after;
+  Time lte_m_until = offline_from + std::min(options_.offline.lte_m, options_.offline.length);
   Time offline_to = offline_from + options_.offline.length;
-  bool offline_now = false;
+  auto phase_at = [&](Time t) { return t < offline_from || t >= offline_to ? 0 : t < lte_m_until ? 1 : 2; };
 
   size_t next_connect = 0;
   auto connect_interval = std::chrono::microseconds(1000000 / std::max(1, options_.connect_rate));
   auto next_connect_at = Steady::now();
   auto last_service = Steady::now();
+  auto last_progress = Steady::now();
   std::vector<epoll_event> events(1024);
   bool draining = false;
   auto drain_until = Steady::time_point::max();
+
+  auto count_messages = [&](uint64_t& messages, uint64_t& buffered) {
+    for (const auto& c : carts_) {
+      for (const auto& [t, v] : c->cart->stats().built) messages += v;
+      buffered += c->cart->forward_queue().size();
+    }
+  };
 
   for (;;) {
     auto real_now = Steady::now();
@@ -311,15 +404,20 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
       next_connect_at += connect_interval;
     }
     if (options_.offline.fraction > 0) {
-      Time vnow = clock.Now();
-      bool want = vnow >= offline_from && vnow < offline_to;
-      if (want != offline_now) {
-        offline_now = want;
+      int want = phase_at(clock.Now());
+      if (want != phase) {
         for (size_t i = 0; i < carts_.size(); ++i) {
-          if (!carts_[i]->in_offline_window) continue;
-          carts_[i]->session->SetReachable(!want);
+          SimCart& c = *carts_[i];
+          if (!c.in_offline_window) continue;
+          if (want == 1) c.session->SetLink("lte-m");
+          if (want == 2) c.session->SetReachable(false);
+          if (want == 0) {
+            if (!c.parked) c.session->SetLink("wifi");
+            c.session->SetReachable(true);
+          }
           sync(i);
         }
+        phase = want;
       }
     }
     if (!draining) {
@@ -330,8 +428,13 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
         SimCart& c = *carts_[i];
         c.cart->Tick();
         Time next = act(i);
-        // Wake at least every 10 virtual seconds so health cadence and battery stay current.
-        timers.push({std::min(next, vnow + std::chrono::seconds(10)), i});
+        if (c.cart->powered_off()) {
+          // The last watts: keep the radio up until the broker has acknowledged what was sent.
+          c.power_cut_deadline = Steady::now() + std::chrono::seconds(5);
+        } else {
+          // Wake at least every 10 virtual seconds so health cadence and battery stay current.
+          timers.push({std::min(next, vnow + std::chrono::seconds(10)), i});
+        }
         sync(i);
       }
     }
@@ -352,9 +455,25 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
     if (Steady::now() - last_service >= std::chrono::milliseconds(250)) {
       last_service = Steady::now();
       for (size_t i = 0; i < next_connect; ++i) {
-        carts_[i]->session->Service(last_service);
+        SimCart& c = *carts_[i];
+        if (c.cart->powered_off() && !c.power_cut &&
+            (c.session->in_flight() == 0 || !c.session->connected() || last_service >= c.power_cut_deadline)) {
+          c.session->PowerOff();
+          c.power_cut = true;
+        }
+        c.session->Service(last_service);
         sync(i);
       }
+    }
+    if (on_progress && Steady::now() - last_progress >= progress_every) {
+      last_progress = Steady::now();
+      FleetProgress p;
+      p.virtual_elapsed = clock.Now() - start;
+      p.carts = static_cast<int>(carts_.size());
+      for (const auto& c : carts_) p.connected += c->session->connected() ? 1 : 0;
+      count_messages(p.messages, p.buffered);
+      p.real_seconds = std::chrono::duration<double>(last_progress - real_start).count();
+      on_progress(p);
     }
   }
 
@@ -363,17 +482,34 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop) {
   for (const auto& c : carts_) {
     const auto& st = c->cart->stats();
     for (const auto& [t, v] : st.built) s.built[t] += v;
+    for (const auto& [code, v] : st.faults) s.faults[code] += v;
     s.published_live += st.published_live;
     s.queued_offline += st.queued_offline;
     s.replayed += st.replayed;
     s.rejects_received += st.rejects_received;
     s.commands_accepted += st.commands_accepted;
+    s.flash_errors += st.flash_errors;
     s.buffered += c->cart->forward_queue().size();
     s.dropped_health += c->cart->forward_queue().dropped_health();
     s.connected += c->session->connected() ? 1 : 0;
+    s.powered_off += c->cart->powered_off() ? 1 : 0;
+    s.in_parking_lot += c->cart->outside_store() ? 1 : 0;
   }
   s.sessions_completed = im.completed;
   s.sessions_abandoned = im.abandoned;
+  s.sessions_interrupted = im.interrupted;
+  if (!im.scan_us.empty()) {
+    auto& v = im.scan_us;
+    auto at = [&](double q) {
+      size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      return static_cast<double>(v[k]);
+    };
+    s.scan_to_display.count = v.size();
+    s.scan_to_display.p50_us = at(0.50);
+    s.scan_to_display.p99_us = at(0.99);
+    s.scan_to_display.max_us = static_cast<double>(*std::max_element(v.begin(), v.end()));
+  }
   s.real_seconds = std::chrono::duration<double>(Steady::now() - real_start).count();
   return s;
 }
@@ -389,37 +525,79 @@ std::string FleetSummary::ToJson() const {
     w.Uint64(v);
   }
   w.EndObject();
+  b.Key("faults_by_code");
+  w.StartObject();
+  for (const auto& [code, v] : faults) {
+    w.Key(code.c_str());
+    w.Uint64(v);
+  }
+  w.EndObject();
   b.Field("published_live", published_live)
       .Field("queued_offline", queued_offline)
       .Field("replayed", replayed)
       .Field("buffered", buffered)
       .Field("dropped", dropped_health)
+      .Field("flash_errors", flash_errors)
       .Field("rejects_received", rejects_received)
       .Field("commands_accepted", commands_accepted)
       .Field("sessions_completed", sessions_completed)
       .Field("sessions_abandoned", sessions_abandoned)
-      .Field("real_seconds", real_seconds);
+      .Field("sessions_interrupted", sessions_interrupted)
+      .Field("powered_off", powered_off)
+      .Field("in_parking_lot", in_parking_lot);
+  b.Key("scan_to_display_us");
+  w.StartObject();
+  w.Key("count");
+  w.Uint64(scan_to_display.count);
+  w.Key("p50");
+  w.Double(scan_to_display.p50_us);
+  w.Key("p99");
+  w.Double(scan_to_display.p99_us);
+  w.Key("max");
+  w.Double(scan_to_display.max_us);
+  w.EndObject();
+  b.Field("real_seconds", real_seconds);
   return b.Finish();
 }
 
 std::string FleetSummary::ToText() const {
-  std::string out = "carts " + std::to_string(carts) + " (" + std::to_string(connected) + " connected at the end)\n";
+  std::string out = "carts " + std::to_string(carts) + " (" + std::to_string(connected) + " connected at the end";
+  if (powered_off) out += ", " + std::to_string(powered_off) + " out of battery";
+  if (in_parking_lot) out += ", " + std::to_string(in_parking_lot) + " in the parking lot";
+  out += ")\n";
   uint64_t total = 0;
   for (const auto& [t, v] : built) {
     out += "  " + std::string(wire::Name(t)) + ": " + std::to_string(v) + "\n";
     total += v;
   }
+  if (!faults.empty()) {
+    out += "faults";
+    for (const auto& [code, v] : faults) out += " " + code + "=" + std::to_string(v);
+    out += "\n";
+  }
   out += "messages " + std::to_string(total) + " (live " + std::to_string(published_live) + ", replayed " +
          std::to_string(replayed) + ", still buffered " + std::to_string(buffered) + ", dropped " +
-         std::to_string(dropped_health) + ")\n";
+         std::to_string(dropped_health) + ", flash errors " + std::to_string(flash_errors) + ")\n";
   out += "sessions completed " + std::to_string(sessions_completed) + ", abandoned " + std::to_string(sessions_abandoned) +
-         "; rejects received " + std::to_string(rejects_received) + "; commands accepted " +
-         std::to_string(commands_accepted) + "\n";
-  char buf[64];
+         ", interrupted and resumed " + std::to_string(sessions_interrupted) + "; rejects received " +
+         std::to_string(rejects_received) + "; commands accepted " + std::to_string(commands_accepted) + "\n";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "scan to display: p50 %.0f us, p99 %.0f us, max %.0f us over %llu scans (PRD: < 200 ms)\n",
+                scan_to_display.p50_us, scan_to_display.p99_us, scan_to_display.max_us,
+                static_cast<unsigned long long>(scan_to_display.count));
+  out += buf;
   std::snprintf(buf, sizeof buf, "%.1f real seconds", real_seconds);
   out += buf;
   out += "\n";
   return out;
+}
+
+std::string FleetProgress::ToText() const {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "[%6.1fs real] virtual %s  carts %d  connected %d  messages %llu  buffered %llu",
+                real_seconds, FormatDuration(virtual_elapsed).c_str(), carts, connected,
+                static_cast<unsigned long long>(messages), static_cast<unsigned long long>(buffered));
+  return buf;
 }
 
 }  // namespace cw::sim

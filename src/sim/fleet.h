@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,15 +26,34 @@ struct ShopperMix {
   double loyalty = 0.4, payment_token = 0.25, app_qr = 0.1;  // the rest shop as guests
   double mid_shop_identify = 0.3;  // of identified shoppers, those who identify after scanning started
   double abandon = 0.03;
-  double scanner_jam_per_scan = 0.005;
+  // Interrupted shops (PRD golden path 4): the shopper walks away mid-shop, the cart pauses and
+  // sleeps holding the session in flash, and the shopper comes back after about `mean_interruption`.
+  double interrupted = 0.02;
+  Duration mean_interruption = std::chrono::minutes(15);
 };
 
-// A coverage gap: `fraction` of the carts lose the network `after` the start for `length`
-// (virtual time). They keep shopping offline and replay on return.
+// How often things go wrong. Per scan, per session or per cart, as named.
+struct FaultRates {
+  double scanner_jam_per_scan = 0.005;      // SCANNER_JAM; the shopper tries again
+  double weight_mismatch_per_scan = 0.01;   // the platform reads far off the expected weight
+  double payment_decline = 0.02;            // the EMV terminal declines; PAYMENT_FAIL, then another card
+  // Share of carts that start the run on a nearly flat battery (2.5-8%) and hit the cliff:
+  // BATTERY_CLIFF, session abandoned, power off.
+  double battery_cliff = 0;
+  // Share of sessions after which the cart is left in the parking lot: GEOFENCE_EXIT, hourly
+  // location pings over LTE-M, until staff bring it back after about `parking_lot_hours`.
+  double parking_lot = 0;
+  double parking_lot_hours = 3;
+};
+
+// A coverage gap: `fraction` of the carts lose Wi-Fi `after` the start for `length` (virtual
+// time). For the first `lte_m` of it they fail over to LTE-M; then they are fully offline, keep
+// shopping (and pay at the in-store terminal) with events in flash, and replay on return.
 struct OfflineWindow {
   double fraction = 0;
   Duration after{};
   Duration length{};
+  Duration lte_m{};
 };
 
 struct FleetOptions {
@@ -48,20 +68,41 @@ struct FleetOptions {
   // fleet on one machine (each libmosquitto session holds 3 file descriptors).
   int shard_index = 0, shard_count = 1;
   ShopperMix mix;
+  FaultRates faults;
   OfflineWindow offline;
   // The loopback BLE bridge (host:port, port 0 = any); empty for none.
   std::string ble_bridge_listen;
+};
+
+// Real time from a scan to the display showing it (price cache lookup, basket, signing and
+// queueing on the simulator host), in microseconds.
+struct LatencySummary {
+  uint64_t count = 0;
+  double p50_us = 0, p99_us = 0, max_us = 0;
 };
 
 struct FleetSummary {
   int carts = 0;
   int connected = 0;
   std::map<wire::EventType, uint64_t> built;
+  std::map<std::string, uint64_t> faults;  // fault events by code
   uint64_t published_live = 0, queued_offline = 0, replayed = 0;
   uint64_t buffered = 0, dropped_health = 0, rejects_received = 0, commands_accepted = 0;
-  uint64_t sessions_completed = 0, sessions_abandoned = 0;
+  uint64_t flash_errors = 0;
+  uint64_t sessions_completed = 0, sessions_abandoned = 0, sessions_interrupted = 0;
+  int powered_off = 0, in_parking_lot = 0;
+  LatencySummary scan_to_display;
   double real_seconds = 0;
   std::string ToJson() const;
+  std::string ToText() const;
+};
+
+// A line of progress while the fleet runs.
+struct FleetProgress {
+  Duration virtual_elapsed{};
+  int carts = 0, connected = 0;
+  uint64_t messages = 0, buffered = 0;
+  double real_seconds = 0;
   std::string ToText() const;
 };
 
@@ -73,8 +114,11 @@ class Fleet {
   // The BLE bridge's port (0 when it is off).
   uint16_t ble_bridge_port() const;
 
-  // Runs until the virtual duration has passed or `*stop` becomes true.
-  Result<FleetSummary> Run(const std::atomic<bool>* stop = nullptr);
+  // Runs until the virtual duration has passed or `*stop` becomes true, calling `on_progress`
+  // about every `progress_every` of real time.
+  using ProgressFn = std::function<void(const FleetProgress&)>;
+  Result<FleetSummary> Run(const std::atomic<bool>* stop = nullptr, ProgressFn on_progress = nullptr,
+                           std::chrono::milliseconds progress_every = std::chrono::seconds(5));
 
  private:
   struct SimCart;

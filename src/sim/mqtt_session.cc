@@ -1,6 +1,7 @@
 #include "sim/mqtt_session.h"
 
 #include <mosquitto.h>
+#include <sys/socket.h>
 
 #include <mutex>
 
@@ -30,7 +31,8 @@ MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
   mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* obj, int rc) {
     auto* s = static_cast<MqttSession*>(obj);
     s->connecting_ = false;
-    if (rc != 0) return;
+    // A CONNACK already in the receive buffer when the link dropped does not bring it back.
+    if (rc != 0 || !s->reachable_ || !s->powered_) return;
     s->connected_ = true;
     s->connects_++;
     s->backoff_ = std::chrono::milliseconds(1000);
@@ -48,6 +50,10 @@ MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
     s->connected_ = false;
     s->connecting_ = false;
     if (s->reachable_) s->ScheduleReconnect(std::chrono::steady_clock::now());
+  });
+  mosquitto_publish_callback_set(mosq_, [](mosquitto*, void* obj, int) {
+    auto* s = static_cast<MqttSession*>(obj);
+    if (s->in_flight_ > 0) s->in_flight_--;
   });
   mosquitto_message_callback_set(mosq_, [](mosquitto*, void* obj, const mosquitto_message* msg) {
     auto* s = static_cast<MqttSession*>(obj);
@@ -89,21 +95,45 @@ void MqttSession::OnReadable() {
 
 void MqttSession::OnWritable() { mosquitto_loop_write(mosq_, 1); }
 
+void MqttSession::DropLink() {
+  // shutdown(2) rather than close: libmosquitto still owns the descriptor and notices the dead
+  // socket on its next read, running the disconnect callback. In-flight QoS 1 messages stay in
+  // the session and are sent again after reconnecting.
+  int fd = mosquitto_socket(mosq_);
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  if (connected_) disconnects_++;
+  connected_ = false;
+  connecting_ = false;
+  mosquitto_loop_read(mosq_, 1);  // let libmosquitto see the dead socket now
+  connected_ = false;
+}
+
 void MqttSession::SetReachable(bool reachable) {
   if (reachable_ == reachable) return;
   reachable_ = reachable;
   if (!reachable) {
-    // In-flight QoS 1 messages stay in the persistent session and are retried after reconnecting.
-    mosquitto_disconnect(mosq_);
-    connected_ = false;
+    DropLink();
   } else {
     reconnect_at_ = std::chrono::steady_clock::now();
     backoff_ = std::chrono::milliseconds(1000);
   }
 }
 
+void MqttSession::SetLink(std::string_view link) {
+  if (link == link_) return;
+  link_ = std::string(link);
+  DropLink();
+  if (reachable_) reconnect_at_ = std::chrono::steady_clock::now();
+}
+
+void MqttSession::PowerOff() {
+  powered_ = false;
+  reachable_ = false;
+  DropLink();
+}
+
 void MqttSession::Service(std::chrono::steady_clock::time_point now) {
-  if (!reachable_) return;
+  if (!reachable_ || !powered_) return;
   if (mosquitto_socket(mosq_) >= 0) {
     mosquitto_loop_misc(mosq_);
     return;
@@ -124,8 +154,12 @@ bool MqttSession::wants_write() const { return mosquitto_want_write(mosq_); }
 
 bool MqttSession::Publish(const std::string& topic, const std::string& payload) {
   if (!connected_ || !reachable_) return false;
-  return mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false) ==
-         MOSQ_ERR_SUCCESS;
+  if (mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false) !=
+      MOSQ_ERR_SUCCESS) {
+    return false;
+  }
+  in_flight_++;
+  return true;
 }
 
 }  // namespace cw::sim

@@ -47,9 +47,17 @@ class MqttSession final : public device::Uplink {
   // Keepalive, retries, and reconnects when due. Call about once a second.
   void Service(std::chrono::steady_clock::time_point now);
 
-  // Simulated loss of coverage: drops the connection and does not reconnect until SetReachable(true).
+  // Simulated loss of coverage: the link drops (last-will fires) and the session does not
+  // reconnect until SetReachable(true).
   void SetReachable(bool reachable);
   bool reachable() const { return reachable_; }
+  // Fails over to another radio ("wifi" or "lte-m"): the link drops and the session reconnects
+  // at once over the new one.
+  void SetLink(std::string_view link);
+  // The cart has no power left: drop the link for good.
+  void PowerOff();
+  // QoS-1 publishes handed to the broker and not yet acknowledged.
+  uint64_t in_flight() const { return in_flight_; }
 
   int fd() const;
   bool wants_write() const;
@@ -57,6 +65,7 @@ class MqttSession final : public device::Uplink {
   // device::Uplink
   bool connected() const override { return connected_; }
   bool Publish(const std::string& topic, const std::string& payload) override;
+  std::string_view link() const override { return link_; }
 
   uint64_t connects() const { return connects_; }
   uint64_t disconnects() const { return disconnects_; }
@@ -64,6 +73,8 @@ class MqttSession final : public device::Uplink {
 
  private:
   void ScheduleReconnect(std::chrono::steady_clock::time_point now);
+  // Closes the socket under libmosquitto without sending DISCONNECT.
+  void DropLink();
   CartId cart_;
   SessionOptions options_;
   Random& random_;
@@ -71,6 +82,9 @@ class MqttSession final : public device::Uplink {
   bool connected_ = false;
   bool connecting_ = false;
   bool reachable_ = true;
+  bool powered_ = true;
+  std::string link_ = "wifi";
+  uint64_t in_flight_ = 0;
   std::chrono::milliseconds backoff_{1000};
   std::chrono::steady_clock::time_point reconnect_at_{};
   uint64_t connects_ = 0, disconnects_ = 0;

@@ -8,9 +8,13 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <mutex>
 
+#include "core/files.h"
 #include "crypto/ecdsa.h"
+#include "device/forward_queue.h"
+#include "wire/json.h"
 #include "sim/fleet.h"
 #include "store/registry.h"
 #include "testing/harness.h"
@@ -28,16 +32,33 @@ struct Received {
     std::lock_guard lock(mu);
     return messages.size();
   }
+  // Distinct (cart, seq) pairs: QoS 1 is at-least-once, and a link that drops with a publish in
+  // flight delivers it again after reconnecting.
+  size_t distinct_events() {
+    std::lock_guard lock(mu);
+    std::set<std::pair<std::string, uint64_t>> seen;
+    for (const auto& m : messages) {
+      auto ev = wire::CheckEvent(m.topic, m.payload);
+      if (ev.ok()) seen.insert({wire::ParseEventTopic(m.topic)->cart.str(), ev->seq});
+    }
+    return seen.size();
+  }
 };
 
-// An independent subscriber with the ingest service identity, recording everything on `filter`.
-std::unique_ptr<mqtt::Client> Listen(const testing::BrokerFleet& fleet, Received& rx, const std::string& filter) {
-  auto ingest = fleet.ConnectIngest();
-  ingest->SetMessageHandler([&rx](const mqtt::Message& m) {
-    std::lock_guard lock(rx.mu);
-    rx.messages.push_back(m);
+// An independent subscriber with the ingest service identity, recording everything on `filter`
+// and, when `status` is given, the carts' status topics there.
+std::unique_ptr<mqtt::Client> Listen(const testing::BrokerFleet& fleet, Received& rx, const std::string& filter,
+                                     Received* status = nullptr) {
+  auto ingest = fleet.ConnectIngest();  // one identity, one connection: a second would take over the client id
+  ingest->SetMessageHandler([&rx, status](const mqtt::Message& m) {
+    Received& into = status && wire::ParseStatusTopic(m.topic).ok() ? *status : rx;
+    std::lock_guard lock(into.mu);
+    into.messages.push_back(m);
   });
   EXPECT_TRUE(ingest->Subscribe(filter, 1).ok());
+  if (status) {
+    EXPECT_TRUE(ingest->Subscribe(std::string(wire::kAllStatusFilter), 1).ok());
+  }
   return ingest;
 }
 
@@ -88,15 +109,23 @@ TEST(FleetSimulator, SmallFleetProducesOnlyValidSignedOrderedMessages) {
   CheckFleet(20, 120, std::chrono::minutes(10));
 }
 
-pid_t StartCartsim(const std::string& carts, uint16_t port) {
+pid_t StartCartsim(const std::string& carts, uint16_t port, const std::string& scenario = "") {
   std::string bin = testing::BinaryPath("cartsim");
   std::string broker = "mqtts://127.0.0.1:" + std::to_string(port);
+  std::vector<std::string> args = {bin, "run", "--carts", carts, "--broker", broker, "--speed", "600",
+                                   "--duration", "10h", "--ble-bridge", "off", "--quiet"};
+  if (!scenario.empty()) {
+    args.push_back("--scenario");
+    args.push_back(scenario);
+  }
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
-    execl(bin.c_str(), bin.c_str(), "run", "--carts", carts.c_str(), "--broker", broker.c_str(), "--speed", "600",
-          "--duration", "10h", "--ble-bridge", "off", nullptr);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
     _exit(127);
   }
   return pid;
@@ -202,6 +231,201 @@ TEST(FleetSimulator, OfflineWindowIsReplayedInOrderWithOriginalTimes) {
     }
   }
   EXPECT_GT(in_window_late, 10u);
+}
+
+// kill -9 while every cart is offline: what each cart had queued is in its flash journal, and the
+// next run replays exactly those bytes (late, in order) once the network is back.
+TEST(FleetSimulator, KillNineKeepsTheOfflineQueueInFlash) {
+  testing::BrokerFleet fleet(5);
+  Received rx;
+  auto ingest = Listen(fleet, rx, "carts/+/events/+");
+  std::string carts = fleet.data_dir() + "/carts";
+  std::string offline = fleet.data_dir() + "/offline.toml";
+  ASSERT_TRUE(WriteFileAtomic(offline, "[offline]\nfraction = 1.0\nafter_minutes = 0\nlength_minutes = 6000\n").ok());
+  // Reads what the carts hold in flash, by (cart, seq), from copies (opening a journal may repair it).
+  auto held = [&] {
+    std::map<std::pair<std::string, uint64_t>, std::string> out;
+    for (const auto& c : fleet.carts()) {
+      auto bytes = ReadFile(carts + "/" + c.id.str() + "/flash/queue.log");
+      if (!bytes.ok()) continue;
+      std::string copy = fleet.data_dir() + "/peek.log";
+      EXPECT_TRUE(WriteFileAtomic(copy, *bytes).ok());
+      auto q = *device::ForwardQueue::Open(copy);
+      while (!q.empty()) {
+        out[{c.id.str(), q.front().seq}] = q.front().payload;
+        EXPECT_TRUE(q.PopFront().ok());
+      }
+    }
+    return out;
+  };
+  pid_t pid = StartCartsim(carts, fleet.port(), offline);
+  for (int i = 0; i < 400 && held().size() < 60; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  auto queued = held();
+  ASSERT_GE(queued.size(), 60u);
+  EXPECT_EQ(rx.size(), 0u);  // nothing went out while offline
+
+  pid = StartCartsim(carts, fleet.port());  // coverage is back
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::lock_guard lock(rx.mu);
+    size_t found = 0;
+    for (const auto& m : rx.messages) {
+      auto ev = wire::CheckEvent(m.topic, m.payload);
+      found += ev.ok() && queued.count({wire::ParseEventTopic(m.topic)->cart.str(), ev->seq});
+    }
+    if (found >= queued.size()) break;
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+
+  std::lock_guard lock(rx.mu);
+  std::map<std::string, uint64_t> last_seq;
+  size_t replayed = 0;
+  for (const auto& m : rx.messages) {
+    auto ev = wire::CheckEvent(m.topic, m.payload);
+    ASSERT_TRUE(ev.ok()) << ev.error().detail;
+    std::string cart = wire::ParseEventTopic(m.topic)->cart.str();
+    auto it = queued.find({cart, ev->seq});
+    if (it != queued.end()) {
+      EXPECT_EQ(it->second, m.payload) << cart << " seq " << ev->seq << " changed in flash";
+      EXPECT_TRUE(ev->late);
+      ++replayed;
+    } else {
+      // Live traffic of the second run: only after that cart's replay, above its numbers.
+      EXPECT_GT(ev->seq, last_seq[cart]) << cart << ": live event before the replay finished";
+    }
+    EXPECT_GT(ev->seq, last_seq[cart]) << cart << ": out of order";
+    last_seq[cart] = ev->seq;
+  }
+  EXPECT_EQ(replayed, queued.size()) << "events held in flash were lost";
+}
+
+// Coverage loss drops the link without an MQTT DISCONNECT, so the broker publishes each cart's
+// last-will; first the carts fail over to LTE-M (health says so), then they are fully offline and
+// replay late on return, after a retained `online` birth.
+TEST(FleetSimulator, LostLinkFiresTheLastWillAndFailoverRunsOverLteM) {
+  testing::BrokerFleet fleet(5);
+  Received events, status;
+  auto ingest = Listen(fleet, events, "carts/+/events/+", &status);
+  sim::FleetOptions o;
+  o.carts_dir = fleet.data_dir() + "/carts";
+  o.broker.port = fleet.port();
+  o.speed = 60;
+  o.duration = std::chrono::minutes(7);
+  o.mix.mean_idle = std::chrono::minutes(1);
+  o.mix.mean_scan_gap = std::chrono::seconds(20);
+  o.offline = {1.0, std::chrono::minutes(1), std::chrono::minutes(4), std::chrono::minutes(2)};
+  auto f = sim::Fleet::Open(o);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  Time start = Clock::System().Now();
+  auto summary = (*f)->Run();
+  ASSERT_TRUE(summary.ok());
+  uint64_t sent = summary->published_live + summary->replayed;
+  for (int i = 0; i < 200 && events.distinct_events() < sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(events.distinct_events(), sent);
+  EXPECT_EQ(summary->buffered, 0u);
+
+  std::lock_guard lock(status.mu);
+  std::map<std::string, std::vector<std::string>> timeline;
+  for (const auto& m : status.messages) timeline[wire::ParseStatusTopic(m.topic)->str()].push_back(m.payload);
+  ASSERT_EQ(timeline.size(), 5u);
+  for (const auto& [cart, seen] : timeline) {
+    // online (Wi-Fi) → offline (will, Wi-Fi lost) → online (LTE-M) → offline (will, LTE-M lost) → online
+    std::vector<std::string> want = {"online", "offline", "online", "offline", "online"};
+    EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + std::min(seen.size(), want.size())), want) << cart;
+  }
+
+  std::lock_guard lock2(events.mu);
+  size_t over_lte = 0;
+  for (const auto& m : events.messages) {
+    auto ev = wire::CheckEvent(m.topic, m.payload);
+    if (wire::ParseEventTopic(m.topic)->type != wire::EventType::kHealth) continue;
+    auto env = *wire::SplitEnvelope(m.payload);
+    rapidjson::Document d;
+    ASSERT_TRUE(wire::ParseStrictObject(env.json, d).ok());
+    bool lte = *wire::GetString(d, "link") == "lte-m";
+    bool in_failover = ev->ts > start + std::chrono::minutes(1) + std::chrono::seconds(15) &&
+                       ev->ts < start + std::chrono::minutes(3) - std::chrono::seconds(5);
+    if (in_failover) {
+      EXPECT_TRUE(lte) << m.topic << " seq " << ev->seq;
+    }
+    if (ev->ts < start + std::chrono::minutes(1) - std::chrono::seconds(5)) {
+      EXPECT_FALSE(lte) << m.topic << " seq " << ev->seq;
+    }
+    over_lte += lte;
+  }
+  EXPECT_GE(over_lte, 5u);
+}
+
+// The scenario's fault knobs reach the cloud as the wire contract's fault events.
+TEST(FleetSimulator, ScenarioFaultsReachTheCloud) {
+  testing::BrokerFleet fleet(12);
+  Received events, status;
+  auto ingest = Listen(fleet, events, "carts/+/events/+", &status);
+  sim::FleetOptions o;
+  o.carts_dir = fleet.data_dir() + "/carts";
+  o.broker.port = fleet.port();
+  o.speed = 1200;
+  o.duration = std::chrono::hours(3);
+  o.mix.mean_idle = std::chrono::minutes(5);
+  o.mix.interrupted = 0.3;
+  o.faults.battery_cliff = 0.25;
+  o.faults.parking_lot = 0.1;
+  o.faults.parking_lot_hours = 10;
+  o.faults.weight_mismatch_per_scan = 0.05;
+  o.faults.payment_decline = 0.1;
+  auto f = sim::Fleet::Open(o);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  auto summary = (*f)->Run();
+  ASSERT_TRUE(summary.ok());
+  std::printf("%s", summary->ToText().c_str());
+  uint64_t sent = summary->published_live + summary->replayed;
+  for (int i = 0; i < 200 && events.distinct_events() < sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(events.distinct_events(), sent);
+  EXPECT_GT(summary->powered_off, 0);
+  EXPECT_GT(summary->in_parking_lot, 0);
+  EXPECT_GT(summary->sessions_interrupted, 0u);
+
+  std::lock_guard lock(events.mu);
+  std::map<std::string, uint64_t> codes;
+  std::set<std::string> cliffed, parked_pings;
+  for (const auto& m : events.messages) {
+    auto ev = wire::CheckEvent(m.topic, m.payload);
+    ASSERT_TRUE(ev.ok()) << ev.error().detail;
+    auto topic = *wire::ParseEventTopic(m.topic);
+    std::string cart = topic.cart.str();
+    auto env = *wire::SplitEnvelope(m.payload);
+    rapidjson::Document d;
+    ASSERT_TRUE(wire::ParseStrictObject(env.json, d).ok());
+    if (topic.type == wire::EventType::kFault) {
+      std::string code(*wire::GetString(d, "code"));
+      codes[code]++;
+      if (code == "BATTERY_CLIFF") {
+        cliffed.insert(cart);
+        EXPECT_EQ(*wire::GetString(d, "severity"), "critical");
+      }
+    }
+    if (topic.type == wire::EventType::kHealth && d["location"].HasMember("lat")) {
+      EXPECT_EQ(*wire::GetString(d, "link"), "lte-m");
+      parked_pings.insert(cart);
+    }
+    if (cliffed.count(cart) && topic.type != wire::EventType::kFault) {
+      // Over the last watts only the abandoned session's end follows the cliff fault.
+      EXPECT_EQ(topic.type, wire::EventType::kSessionEnd) << cart << " sent after powering off";
+    }
+  }
+  for (const char* code : {"BATTERY_CLIFF", "BATTERY_LOW", "GEOFENCE_EXIT", "WEIGHT_MISMATCH", "PAYMENT_FAIL"}) {
+    EXPECT_GT(codes[code], 0u) << code << " never raised";
+  }
+  EXPECT_EQ(static_cast<int>(cliffed.size()), summary->powered_off);
+  EXPECT_FALSE(parked_pings.empty());
+  // A cart whose battery died drops its link: the broker says so with its last-will.
+  std::lock_guard lock2(status.mu);
+  std::map<std::string, std::string> last_status;
+  for (const auto& m : status.messages) last_status[wire::ParseStatusTopic(m.topic)->str()] = m.payload;
+  for (const auto& cart : cliffed) EXPECT_EQ(last_status[cart], "offline") << cart;
 }
 
 // A staff tablet asks the cart (over the BLE bridge) for a proximity token: signed by that cart's

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/files.h"
 #include "core/time_format.h"
 #include "testing/temp_dir.h"
 #include "wire/envelope.h"
@@ -24,12 +25,14 @@ constexpr char kCatalog[] =
 class RecordingUplink : public Uplink {
  public:
   bool connected() const override { return up; }
+  std::string_view link() const override { return link_name; }
   bool Publish(const std::string& topic, const std::string& payload) override {
     if (!up) return false;
     sent.push_back({topic, payload});
     return true;
   }
   bool up = true;
+  std::string link_name = "wifi";
   std::vector<std::pair<std::string, std::string>> sent;
 };
 
@@ -40,8 +43,30 @@ class CartTest : public ::testing::Test {
     cloud_ = *crypto::SoftKeyStore::Generate();
     seq_ = *SeqCounter::Open(dir_.path() + "/seq");
     catalog_ = *Catalog::Parse(kCatalog);
-    cart_ = std::make_unique<Cart>(Cart::Parts{CartId::FromNumber(7), "2.0.0", se_.get(), seq_.get(), &clock_,
-                                               &random_, &catalog_, &uplink_, cloud_->public_key()});
+    PowerOn();
+  }
+
+  // Boots the cart from its flash directory, as after a power cycle.
+  void PowerOn(Battery battery = Battery()) {
+    cart_.reset();
+    auto booted = Cart::Boot(Cart::Parts{CartId::FromNumber(7), "2.0.0", se_.get(), seq_.get(), &clock_, &random_,
+                                         &catalog_, &uplink_, cloud_->public_key(), battery, dir_.path()});
+    ASSERT_TRUE(booted.ok()) << booted.error().ToString();
+    cart_ = std::move(*booted);
+  }
+
+  std::vector<std::string> Types() {
+    std::vector<std::string> out;
+    for (const auto& d : Sent()) out.push_back(Type(d));
+    return out;
+  }
+
+  std::vector<rapidjson::Document> OfType(const std::string& type) {
+    std::vector<rapidjson::Document> out;
+    for (auto& d : Sent()) {
+      if (Type(d) == type) out.push_back(std::move(d));
+    }
+    return out;
   }
 
   // Decodes every sent message, asserting wire validity, a valid signature and rising seq.
@@ -206,6 +231,171 @@ TEST_F(CartTest, ActsOnlyOnGenuineCommands) {
   cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kMaintenance, [](auto& b) { b.Field("enabled", true); }));
   EXPECT_TRUE(cart_->in_maintenance());
   EXPECT_EQ(cart_->StartSession().status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(CartTest, AWeightMismatchAsksTheShopperAndRaisesAFault) {
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Scan("4006381333931").ok());
+  EXPECT_EQ(cart_->display(), "1 x Milk 1l 1.29");
+  EXPECT_TRUE(OfType("fault").empty());
+  ASSERT_TRUE(cart_->Scan("4006381333931", 1, 300)->weight_mismatch);
+  EXPECT_EQ(cart_->display(), "Please check the item in the basket: Milk 1l");
+  auto faults = OfType("fault");
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(*wire::GetString(faults[0], "code"), "WEIGHT_MISMATCH");
+  EXPECT_EQ(*wire::GetString(faults[0], "severity"), "warn");
+  EXPECT_EQ(*wire::GetString(faults[0], "session_id"), cart_->session_id());
+  EXPECT_EQ(*wire::GetString(faults[0], "detail"), "platform 300 g, expected 1030 g for 4006381333931");
+}
+
+TEST_F(CartTest, MidShopTapToPayAndTheTerminalDeclineThenApprove) {
+  // Golden path 3: the shopper identifies after scanning has started.
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Scan("0012345678905").ok());
+  SimEmvModule reader(random_);
+  ASSERT_TRUE(cart_->TapToPay(reader).ok());
+  auto ids = OfType("identify");
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(*wire::GetString(ids[0], "method"), "payment_token");
+  EXPECT_EQ(wire::GetString(ids[0], "credential")->size(), 24u);
+
+  SimEmvTerminal declines(random_, 1.0), approves(random_, 0.0);
+  EXPECT_EQ(cart_->PayAtTerminal(declines).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(cart_->session_state(), SessionState::kActive);  // the shopper can try another card
+  EXPECT_EQ(*wire::GetString(OfType("fault").back(), "code"), "PAYMENT_FAIL");
+  ASSERT_TRUE(cart_->PayAtTerminal(approves).ok());
+  auto end = OfType("session-end");
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_EQ(*wire::GetString(end[0], "status"), "complete");
+  EXPECT_EQ(*wire::GetInt(end[0]["payment"], "amount_cents"), 249);
+  EXPECT_EQ(std::string(*wire::GetString(end[0]["payment"], "auth_token")).rfind("AUTH-", 0), 0u);
+}
+
+TEST_F(CartTest, InterruptedShopSleepsHoldingTheSessionAndResumesAfterAPowerCycle) {
+  // Golden path 4.
+  ASSERT_TRUE(cart_->StartSession().ok());
+  std::string sid = cart_->session_id();
+  ASSERT_TRUE(cart_->Scan("4006381333931", 2).ok());
+  EXPECT_EQ(cart_->Sleep().code(), Code::kFailedPrecondition);  // not in the middle of an active shop
+  ASSERT_TRUE(cart_->Pause().ok());
+  ASSERT_TRUE(cart_->Sleep().ok());
+  EXPECT_EQ(*wire::GetString(OfType("health").back(), "state"), "sleep");
+
+  clock_.Advance(std::chrono::minutes(40));
+  PowerOn();  // the cart lost power while asleep; only flash remains
+  EXPECT_EQ(cart_->session_state(), SessionState::kPaused);
+  EXPECT_EQ(cart_->session_id(), sid);
+  ASSERT_EQ(cart_->basket().size(), 1u);
+  EXPECT_EQ(cart_->basket()[0].qty, 2);
+  EXPECT_EQ(cart_->display(), "Welcome back - touch to continue shopping");
+
+  ASSERT_TRUE(cart_->Resume().ok());
+  ASSERT_TRUE(cart_->Scan("0012345678905").ok());
+  ASSERT_TRUE(cart_->CompletePaid("AUTH-00000001").ok());
+  auto end = OfType("session-end");
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_EQ(*wire::GetString(end[0], "session_id"), sid);
+  EXPECT_EQ(*wire::GetInt(end[0], "item_count"), 3);
+  EXPECT_EQ(*wire::GetInt(end[0], "total_cents"), 2 * 129 + 249);
+
+  // Once ended, nothing is held: the next boot is a fresh cart.
+  ASSERT_TRUE(cart_->Reset().ok());
+  PowerOn();
+  EXPECT_EQ(cart_->session_state(), SessionState::kIdle);
+}
+
+TEST_F(CartTest, AResumedSessionIsNoLongerHeld) {
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Pause().ok());
+  ASSERT_TRUE(cart_->Resume().ok());
+  ASSERT_TRUE(cart_->Scan("0012345678905").ok());
+  PowerOn();  // crash while shopping: the cart does not resurrect a stale basket
+  EXPECT_EQ(cart_->session_state(), SessionState::kIdle);
+}
+
+TEST_F(CartTest, ACorruptHeldSessionFailsTheBootClearly) {
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/session.json", "{\"session_id\": 5}").ok());
+  auto booted = Cart::Boot(Cart::Parts{CartId::FromNumber(7), "2.0.0", se_.get(), seq_.get(), &clock_, &random_,
+                                       &catalog_, &uplink_, cloud_->public_key(), Battery(), dir_.path()});
+  ASSERT_FALSE(booted.ok());
+  EXPECT_EQ(booted.error().code(), Code::kCorruption);
+  EXPECT_NE(booted.error().message().find("session.json: missing session_id or items"), std::string::npos);
+}
+
+TEST_F(CartTest, OfflineEventsSurviveAPowerCycleAndAreReplayedOnce) {
+  ASSERT_TRUE(cart_->StartSession().ok());
+  uplink_.up = false;
+  ASSERT_TRUE(cart_->Scan("4006381333931").ok());
+  ASSERT_TRUE(cart_->Scan("0012345678905").ok());
+  ASSERT_EQ(cart_->forward_queue().size(), 2u);
+  PowerOn();
+  EXPECT_EQ(cart_->forward_queue().size(), 2u);
+  uplink_.up = true;
+  cart_->OnConnected();
+  EXPECT_EQ(Types(), (std::vector<std::string>{"session-start", "scan", "scan"}));
+  PowerOn();
+  EXPECT_TRUE(cart_->forward_queue().empty());
+}
+
+TEST_F(CartTest, BatteryCliffWarnsAbandonsTheSessionAndPowersOff) {
+  PowerOn(Battery(BatterySpec{}, 0.12));  // about 1.5 hours left at 0.4 A
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Scan("0012345678905").ok());
+  for (int m = 0; m < 180 && !cart_->powered_off(); ++m) {
+    cart_->Tick();
+    clock_.Advance(std::chrono::minutes(1));
+  }
+  ASSERT_TRUE(cart_->powered_off());
+  auto faults = OfType("fault");
+  ASSERT_EQ(faults.size(), 2u);
+  EXPECT_EQ(*wire::GetString(faults[0], "code"), "BATTERY_LOW");
+  EXPECT_EQ(*wire::GetString(faults[1], "code"), "BATTERY_CLIFF");
+  EXPECT_EQ(*wire::GetString(faults[1], "severity"), "critical");
+  auto types = Types();
+  ASSERT_GE(types.size(), 2u);
+  EXPECT_EQ(types.back(), "session-end");  // the last thing sent over the last watts
+  EXPECT_EQ(*wire::GetString(OfType("session-end")[0], "status"), "abandoned");
+  size_t sent = uplink_.sent.size();
+  cart_->Tick();
+  clock_.Advance(std::chrono::minutes(10));
+  cart_->Tick();
+  EXPECT_EQ(uplink_.sent.size(), sent);  // nothing more from a dead cart
+  EXPECT_EQ(cart_->StartSession().status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(CartTest, ParkingLotRaisesGeofenceExitThenPingsHourlyOverLteM) {
+  cart_->Tick();  // the first idle health, inside the store
+  ASSERT_TRUE(cart_->LeaveStore(52.37021, 4.89517).ok());
+  uplink_.link_name = "lte-m";  // out of Wi-Fi range
+  for (int m = 0; m < 3 * 60; ++m) {
+    clock_.Advance(std::chrono::minutes(1));
+    cart_->Tick();
+  }
+  EXPECT_EQ(*wire::GetString(OfType("fault")[0], "code"), "GEOFENCE_EXIT");
+  auto health = OfType("health");
+  ASSERT_EQ(health.size(), 1u + 3u);  // inside once, then one ping an hour
+  EXPECT_TRUE(health[0]["location"].HasMember("zone"));
+  for (size_t i = 1; i < health.size(); ++i) {
+    EXPECT_DOUBLE_EQ(health[i]["location"]["lat"].GetDouble(), 52.37021);
+    EXPECT_DOUBLE_EQ(health[i]["location"]["lon"].GetDouble(), 4.89517);
+    EXPECT_EQ(*wire::GetString(health[i], "link"), "lte-m");
+  }
+  cart_->ReturnToStore();
+  clock_.Advance(std::chrono::minutes(5));
+  cart_->Tick();
+  EXPECT_TRUE(OfType("health").back()["location"].HasMember("zone"));
+}
+
+TEST_F(CartTest, SleepAndWakeCommands) {
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSleep, [](auto&) {}));
+  EXPECT_TRUE(cart_->asleep());
+  EXPECT_EQ(*wire::GetString(OfType("health").back(), "state"), "sleep");
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kWake, [](auto&) {}));
+  EXPECT_FALSE(cart_->asleep());
+  // A shopper in an active session is never put to sleep by the cloud.
+  ASSERT_TRUE(cart_->StartSession().ok());
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSleep, [](auto&) {}));
+  EXPECT_FALSE(cart_->asleep());
 }
 
 TEST(CatalogTest, KeepsTheTopSkusAndNamesBadLines) {

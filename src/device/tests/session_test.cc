@@ -58,5 +58,17 @@ TEST(SessionFsm, GoldenPathWithPauseAndResume) {
   EXPECT_EQ(m.state(), S::kIdle);
 }
 
+TEST(SessionFsm, AHeldSessionIsRestoredPausedAndOnlyAtBoot) {
+  SessionMachine booted;
+  ASSERT_TRUE(booted.RestoreHeld().ok());
+  EXPECT_EQ(booted.state(), S::kPaused);
+  ASSERT_TRUE(booted.Apply(A::kResume).ok());
+
+  SessionMachine running;
+  ASSERT_TRUE(running.Apply(A::kStart).ok());
+  EXPECT_EQ(running.RestoreHeld().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(running.state(), S::kActive);
+}
+
 }  // namespace
 }  // namespace cw::device

@@ -27,10 +27,13 @@ function(cw_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  # Tests that read checked-in files (scenarios, schemas) find the tree through this.
+  target_compile_definitions(${name} PRIVATE CW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # gtest_discover_tests flattens PROPERTIES into one list, so ENVIRONMENT can carry one entry.
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "CARTWRIGHT_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CARTWRIGHT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "CARTWRIGHT_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
 endfunction()
 
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

@@ -34,6 +34,7 @@ stop_all() {
   if [ -n "$SIM" ]; then
     kill -TERM "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
     echo; echo "cartsim summary:"; sed 's/^/  /' "$DATA/cartsim.log"
+    grep -v '^cartsim: \[' "$DATA/cartsim.progress.log" | sed 's/^/  /' || true
   fi
   kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
   echo; echo "demo stopped; data kept in $DATA (a second ./run demo resumes)"
@@ -59,7 +60,8 @@ check="FAILED (got '$got')"
 
 BRIDGE=${CW_DEMO_BRIDGE_PORT:-8090}
 "$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
-  --ble-bridge "127.0.0.1:$BRIDGE" >"$DATA/cartsim.log" 2>&1 &
+  --scenario "$ROOT/scenarios/store-day.toml" --ble-bridge "127.0.0.1:$BRIDGE" \
+  >"$DATA/cartsim.log" 2>"$DATA/cartsim.progress.log" &
 SIM=$!
 
 cat <<INFO
@@ -72,7 +74,9 @@ cat <<INFO
   PKI        $DATA/pki/  (root CA, broker/API/ingest certificates, command + firmware signing keys)
   Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
-  Simulator  cartsim: the 20 carts shop at 60x virtual time (summary on Ctrl-C; log $DATA/cartsim.log)
+  Simulator  cartsim: the 20 carts shop at 60x virtual time, scenario scenarios/store-day.toml
+             (faults, a coverage gap with LTE-M failover; progress: tail -f $DATA/cartsim.progress.log;
+             summary on Ctrl-C)
   BLE bridge http://127.0.0.1:$BRIDGE/proximity/CART-000001 — a staff-override proximity token:
                $BIN/cartsim proximity --cart CART-000001 --bridge http://127.0.0.1:$BRIDGE
 

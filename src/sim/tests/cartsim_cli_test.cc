@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/files.h"
 #include "testing/temp_dir.h"
 
@@ -42,6 +44,38 @@ TEST(CartsimCli, ScenarioOverridesTheMixAndRefusesUnknownKeys) {
   ASSERT_TRUE(LoadScenario(path, off).ok());
   EXPECT_DOUBLE_EQ(off.offline.fraction, 0.5);
   EXPECT_EQ(off.offline.length, std::chrono::minutes(3));
+}
+
+TEST(CartsimCli, ScenarioFaultsAreSharesAndSaySoWhenNot) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/faults.toml";
+  ASSERT_TRUE(WriteFileAtomic(path, "[faults]\nbattery_cliff = 0.1\nparking_lot = 0.02\nweight_mismatch_per_scan = 0.2\n"
+                                    "[offline]\nlte_m_minutes = 4\n").ok());
+  FleetOptions o;
+  ASSERT_TRUE(LoadScenario(path, o).ok());
+  EXPECT_DOUBLE_EQ(o.faults.battery_cliff, 0.1);
+  EXPECT_DOUBLE_EQ(o.faults.parking_lot, 0.02);
+  EXPECT_DOUBLE_EQ(o.faults.weight_mismatch_per_scan, 0.2);
+  EXPECT_EQ(o.offline.lte_m, std::chrono::minutes(4));
+  ASSERT_TRUE(WriteFileAtomic(path, "[faults]\nparking_lot = 1.5\n").ok());
+  Status st = LoadScenario(path, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find(":2: parking_lot = 1.500000 is not a share between 0 and 1"), std::string::npos) << st.message();
+  ASSERT_TRUE(WriteFileAtomic(path, "[fault]\nparking_lot = 0.5\n").ok());
+  EXPECT_NE(LoadScenario(path, o).message().find("unknown section [fault]"), std::string::npos);
+}
+
+// The scenario files shipped in scenarios/ must load: the demo uses them.
+TEST(CartsimCli, ShippedScenariosLoad) {
+  std::string dir = std::string(CW_SOURCE_DIR) + "/scenarios";
+  int loaded = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    FleetOptions o;
+    Status st = LoadScenario(e.path().string(), o);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    ++loaded;
+  }
+  EXPECT_GT(loaded, 0);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ struct Fleet::SimCart {
   bool power_cut = false;            // the battery died and the radio is off
   std::chrono::steady_clock::time_point power_cut_deadline{};
   std::string identify_method;
-  Time next_tick;
+  Time next_action{};  // when the shopper (or staff) does something next; ticks come more often
 };
 
 struct Fleet::Impl {
@@ -362,8 +362,8 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> timers;
   for (size_t i = 0; i < carts_.size(); ++i) {
     // First shoppers arrive spread over the first idle period.
-    timers.push({start + Exponential(carts_[i]->rng, options_.mix.mean_idle / 4), i});
-    carts_[i]->next_tick = start;
+    carts_[i]->next_action = start + Exponential(carts_[i]->rng, options_.mix.mean_idle / 4);
+    timers.push({start, i});
   }
 
   // Which carts lose coverage in the offline window (chosen by seed), and when its phases begin.
@@ -427,13 +427,13 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
         timers.pop();
         SimCart& c = *carts_[i];
         c.cart->Tick();
-        Time next = act(i);
+        if (vnow >= c.next_action) c.next_action = act(i);
         if (c.cart->powered_off()) {
           // The last watts: keep the radio up until the broker has acknowledged what was sent.
           c.power_cut_deadline = Steady::now() + std::chrono::seconds(5);
         } else {
-          // Wake at least every 10 virtual seconds so health cadence and battery stay current.
-          timers.push({std::min(next, vnow + std::chrono::seconds(10)), i});
+          // Tick at least every 10 virtual seconds so health cadence and battery stay current.
+          timers.push({std::min(c.next_action, vnow + std::chrono::seconds(10)), i});
         }
         sync(i);
       }

@@ -83,6 +83,9 @@ void CheckFleet(int carts, double speed, Duration duration) {
   ASSERT_GT(sent, static_cast<uint64_t>(carts));  // at least a health event per cart, plus shopping
   EXPECT_GT(summary->built[wire::EventType::kScan], 0u);
   EXPECT_GT(summary->sessions_completed, 0u);
+  // Shoppers keep their pace: on average one scan per mean_scan_gap at most, whatever the ticks.
+  double max_scans = static_cast<double>(carts) * (duration / o.mix.mean_scan_gap);
+  EXPECT_LT(static_cast<double>(summary->built[wire::EventType::kScan]), 1.5 * max_scans) << summary->ToText();
   for (int i = 0; i < 200 && rx.size() < sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(rx.size(), sent) << summary->ToText();
 

@@ -5,6 +5,7 @@
 
 #include "core/files.h"
 #include "core/log.h"
+#include "core/time_format.h"
 #include "wire/json.h"
 #include "wire/topic.h"
 
@@ -214,7 +215,10 @@ Status Cart::Sleep() {
   return Status::Ok();
 }
 
-void Cart::Wake() { asleep_ = false; }
+void Cart::Wake() {
+  asleep_ = false;
+  wake_at_.reset();
+}
 
 Status Cart::LeaveStore(double lat, double lon) {
   outside_ = GeoPoint{lat, lon};
@@ -341,6 +345,7 @@ void Cart::EmitHealth() {
 void Cart::Tick() {
   if (powered_off_) return;
   Time now = clock_.Now();
+  if (asleep_ && wake_at_ && now >= *wake_at_) Wake();
   battery_.Draw(asleep_ ? battery_.spec().sleep_a : battery_.spec().active_a, now - last_tick_);
   last_tick_ = now;
   bool in_session = session_.state() == SessionState::kActive || session_.state() == SessionState::kPaused;
@@ -401,6 +406,7 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
     case CommandKind::kIdentifyResult:
       if (wire::GetString(cmd.doc, "session_id") == std::optional<std::string_view>(session_id_)) {
         greeting_ = std::string(wire::GetString(cmd.doc, "first_name").value_or(""));
+        if (!greeting_.empty()) display_ = "Hello " + greeting_;
       }
       break;
     case CommandKind::kSessionOverride: {
@@ -419,13 +425,25 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
     case CommandKind::kMaintenance:
       maintenance_ = wire::GetBool(cmd.doc, "enabled").value_or(false);
       break;
-    case CommandKind::kSleep:
-      Sleep().IgnoreError();  // refused during an active session: the shopper comes first
+    case CommandKind::kSleep: {
+      // Refused during an active session: the shopper comes first.
+      if (!Sleep().ok()) break;
+      auto until = wire::GetString(cmd.doc, "until");
+      auto when = until ? ParseWireTime(*until) : Result<Time>(NotFound("no until"));
+      wake_at_ = when.ok() ? std::optional<Time>(*when) : std::nullopt;
       break;
+    }
     case CommandKind::kWake:
       Wake();
       break;
-    case CommandKind::kLocate:
+    case CommandKind::kLocate: {
+      // Beep and flash for duration_s, and report where the cart is now rather than at the next
+      // scheduled health.
+      locating_until_ = clock_.Now() + std::chrono::seconds(wire::GetInt(cmd.doc, "duration_s").value_or(30));
+      Wake();
+      EmitHealth();
+      break;
+    }
     case CommandKind::kOtaJob:  // OTA arrives with the OTA module
       break;
   }

@@ -156,6 +156,8 @@ class Cart {
   bool asleep() const { return asleep_; }
   bool powered_off() const { return powered_off_; }
   bool outside_store() const { return outside_.has_value(); }
+  // Beeping and flashing after a `locate` command.
+  bool locating() const { return clock_.Now() < locating_until_; }
   // What the cart's screen shows now.
   const std::string& display() const { return display_; }
 
@@ -198,6 +200,8 @@ class Cart {
     double lat, lon;
   };
   std::optional<GeoPoint> outside_;
+  Time locating_until_{};
+  std::optional<Time> wake_at_;  // from a sleep command's `until`
   Time booted_at_;
   Time last_tick_;
   Time last_health_;

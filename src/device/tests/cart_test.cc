@@ -211,6 +211,7 @@ TEST_F(CartTest, ActsOnlyOnGenuineCommands) {
     b.Field("session_id", sid).Field("result", "matched").Field("customer_ref", "ref_8c1f2a9b").Field("first_name", "Ada");
   }));
   EXPECT_EQ(cart_->greeting(), "Ada");
+  EXPECT_EQ(cart_->display(), "Hello Ada");  // the first name only, never the customer reference
   cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSessionOverride, [&](auto& b) {
     b.Field("session_id", sid).Field("action", "pause");
   }));
@@ -392,10 +393,32 @@ TEST_F(CartTest, SleepAndWakeCommands) {
   EXPECT_EQ(*wire::GetString(OfType("health").back(), "state"), "sleep");
   cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kWake, [](auto&) {}));
   EXPECT_FALSE(cart_->asleep());
+  // Asleep until a time: the cart wakes by itself then.
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSleep, [&](auto& b) {
+    b.Field("until", FormatTimeMillis(clock_.Now() + std::chrono::hours(8)));
+  }));
+  EXPECT_TRUE(cart_->asleep());
+  clock_.Advance(std::chrono::hours(7));
+  cart_->Tick();
+  EXPECT_TRUE(cart_->asleep());
+  clock_.Advance(std::chrono::hours(1));
+  cart_->Tick();
+  EXPECT_FALSE(cart_->asleep());
   // A shopper in an active session is never put to sleep by the cloud.
   ASSERT_TRUE(cart_->StartSession().ok());
   cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSleep, [](auto&) {}));
   EXPECT_FALSE(cart_->asleep());
+}
+
+TEST_F(CartTest, LocateBeepsAndReportsWhereTheCartIsNow) {
+  cart_->Tick();
+  size_t healths = OfType("health").size();
+  clock_.Advance(std::chrono::minutes(1));  // the next scheduled health is 4 minutes away
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kLocate, [](auto& b) { b.Field("duration_s", 20); }));
+  EXPECT_TRUE(cart_->locating());
+  EXPECT_EQ(OfType("health").size(), healths + 1);
+  clock_.Advance(std::chrono::seconds(21));
+  EXPECT_FALSE(cart_->locating());
 }
 
 TEST(CatalogTest, KeepsTheTopSkusAndNamesBadLines) {

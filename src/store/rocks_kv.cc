@@ -1,0 +1,136 @@
+// The RocksDB OrderedKv: one column family per table, synced write batches, and a compaction
+// filter that drops expired values — TTL without a cron job.
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "core/files.h"
+#include "store/ordered_kv.h"
+
+namespace cw::store {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = what + ": " + s.ToString();
+  if (s.IsNotFound()) return NotFound(msg);
+  if (s.IsCorruption()) return Corruption(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Unavailable(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Unavailable(msg + " (is another cartwright process using this store?)");
+  }
+  return Internal(msg);
+}
+
+// Drops values whose expiry prefix is at or before the clock's now.
+class ExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiryFilter(Clock& clock) : clock_(clock) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+    return ValueExpiry(std::string_view(value.data(), value.size())) <= clock_.Now();
+  }
+  const char* Name() const override { return "cartwright.ExpiryFilter"; }
+
+ private:
+  Clock& clock_;
+};
+
+class RocksKv final : public OrderedKv {
+ public:
+  static Result<std::unique_ptr<OrderedKv>> Open(const std::string& path, Clock& clock) {
+    CW_RETURN_IF_ERROR(MakeDirs(path, 0700));
+    std::unique_ptr<RocksKv> kv(new RocksKv(clock));
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.max_open_files = 512;
+    db_options.keep_log_file_num = 4;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+    for (int t = 0; t < kTableCount; ++t) {
+      rocksdb::ColumnFamilyOptions cf;
+      cf.compaction_filter = &kv->filter_;
+      families.emplace_back(TableName(static_cast<Table>(t)), cf);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    CW_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, path, families, &handles, &db), "open " + path));
+    kv->db_.reset(db);
+    kv->handles_ = handles;
+    return std::unique_ptr<OrderedKv>(std::move(kv));
+  }
+
+  ~RocksKv() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_.reset();
+  }
+
+  Status Write(const std::vector<Put>& puts) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& p : puts) batch.Put(cf(p.table), p.key, p.value);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch), "write");
+  }
+
+  Result<std::optional<std::string>> Get(Table table, const std::string& key) override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf(table), key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    CW_RETURN_IF_ERROR(FromRocks(s, "get"));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status Scan(Table table, const std::string& from, const std::string& to, bool reverse, const Visitor& visit) override {
+    if (!to.empty() && to <= from) return Status::Ok();
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower(from), upper(to);
+    ro.iterate_lower_bound = &lower;
+    if (!to.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(table)));
+    if (reverse) {
+      if (to.empty()) {
+        it->SeekToLast();
+      } else {
+        it->SeekForPrev(to);
+        if (it->Valid() && it->key() == rocksdb::Slice(to)) it->Prev();
+      }
+    } else {
+      it->Seek(from);
+    }
+    for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()),
+                 std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+    return FromRocks(it->status(), "scan");
+  }
+
+  Status DropExpired(Time) override {
+    // A full manual compaction runs every table through the expiry filter.
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* h : handles_) CW_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, h, nullptr, nullptr), "compact"));
+    return Status::Ok();
+  }
+
+ private:
+  explicit RocksKv(Clock& clock) : filter_(clock) {}
+  rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<size_t>(t) + 1]; }
+
+  ExpiryFilter filter_;  // before db_: the DB uses it until closed
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [0] is the default family
+};
+
+}  // namespace
+
+Result<std::unique_ptr<OrderedKv>> OpenRocksKv(const std::string& path, Clock& clock) {
+  return RocksKv::Open(path, clock);
+}
+
+}  // namespace cw::store

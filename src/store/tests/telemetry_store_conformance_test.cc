@@ -1,0 +1,240 @@
+// The telemetry-store conformance suite: every backend passes every case. Adding a backend means
+// adding one line to kBackends.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/time_format.h"
+#include "store/registry.h"
+#include "testing/temp_dir.h"
+
+namespace cw::store {
+namespace {
+
+struct Backend {
+  std::string name;
+  std::function<std::string(const std::string& dir)> uri;
+  bool persistent;
+};
+
+const Backend kBackends[] = {
+    {"Memory", [](const std::string&) { return std::string("memory:"); }, false},
+    {"RocksDb", [](const std::string& dir) { return "rocksdb:" + dir + "/telemetry"; }, true},
+};
+
+const Time kT0 = *ParseWireTime("2026-11-22T10:00:00.000Z");
+const CartId kCartA = CartId::FromNumber(1), kCartB = CartId::FromNumber(2);
+const StoreId kStore1 = *StoreId::Parse("STORE-001"), kStore2 = *StoreId::Parse("STORE-002");
+
+TelemetryEvent Event(const CartId& cart, const StoreId& store, uint64_t seq, Time ts,
+                     Duration ttl = std::chrono::hours(24 * 90)) {
+  TelemetryEvent e{.cart = cart, .store = store, .seq = seq, .ts = ts, .received_at = ts + std::chrono::milliseconds(40),
+                   .expires_at = ts + ttl, .type = wire::EventType::kScan, .late = seq % 2 == 0,
+                   .digest = {}, .body = "{\"seq\":" + std::to_string(seq) + "}sig"};
+  e.digest[0] = static_cast<uint8_t>(seq);
+  e.digest[31] = static_cast<uint8_t>(cart.number());
+  return e;
+}
+
+DeadLetter Reject(std::optional<CartId> cart, wire::RejectReason reason, Time at) {
+  DeadLetter d;
+  d.received_at = at;
+  d.expires_at = at + std::chrono::hours(24 * 90);
+  d.topic = cart ? "carts/" + cart->str() + "/events/scan" : "carts/nobody/events/scan";
+  d.cart = cart;
+  d.seq = 7;
+  d.reason = reason;
+  d.detail = "detail for " + std::string(wire::Name(reason));
+  d.payload = std::string("raw\0bytes", 9);
+  return d;
+}
+
+std::vector<uint64_t> Seqs(const std::vector<TelemetryEvent>& events) {
+  std::vector<uint64_t> out;
+  for (const auto& e : events) out.push_back(e.seq);
+  return out;
+}
+
+class TelemetryStoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    store_.reset();
+    auto s = Registry::WithBuiltinBackends().OpenTelemetry(GetParam().uri(tmp_.path()), clock_);
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+    store_ = std::move(s).value();
+  }
+  cw::testing::TempDir tmp_;
+  ManualClock clock_{kT0 + std::chrono::hours(1)};
+  std::unique_ptr<TelemetryStore> store_;
+};
+
+TEST_P(TelemetryStoreConformance, OneCartsEventsComeNewestFirstInPages) {
+  TelemetryBatch batch;
+  for (uint64_t s = 1; s <= 25; ++s) batch.events.push_back(Event(kCartA, kStore1, s, kT0 + std::chrono::seconds(s)));
+  for (uint64_t s = 1; s <= 5; ++s) batch.events.push_back(Event(kCartB, kStore1, s, kT0 + std::chrono::seconds(s)));
+  ASSERT_TRUE(store_->Commit(batch).ok());
+
+  std::vector<uint64_t> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = store_->NewestForCart(kCartA, 10, cursor);
+    ASSERT_TRUE(page.ok()) << page.error().ToString();
+    for (const auto& e : page->items) EXPECT_EQ(e.cart, kCartA);
+    auto s = Seqs(page->items);
+    seen.insert(seen.end(), s.begin(), s.end());
+    cursor = page->next_cursor;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 25 - i);
+
+  // Every field round-trips.
+  auto newest = store_->NewestForCart(kCartA, 1, "")->items.at(0);
+  const auto& want = batch.events[24];
+  EXPECT_EQ(newest.store, kStore1);
+  EXPECT_EQ(newest.ts, want.ts);
+  EXPECT_EQ(newest.received_at, want.received_at);
+  EXPECT_EQ(newest.expires_at, want.expires_at);
+  EXPECT_EQ(newest.type, wire::EventType::kScan);
+  EXPECT_EQ(newest.late, want.late);
+  EXPECT_EQ(newest.digest, want.digest);
+  EXPECT_EQ(newest.body, want.body);
+}
+
+TEST_P(TelemetryStoreConformance, EventsAtTheSameInstantAreOrderedBySeq) {
+  TelemetryBatch batch;
+  for (uint64_t s : {3, 1, 2}) batch.events.push_back(Event(kCartA, kStore1, s, kT0));
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{3, 2, 1}));
+}
+
+TEST_P(TelemetryStoreConformance, OneStoresWindowOldestFirstAcrossCarts) {
+  TelemetryBatch batch;
+  for (uint64_t s = 1; s <= 10; ++s) {
+    batch.events.push_back(Event(kCartA, kStore1, s, kT0 + std::chrono::minutes(s)));
+    batch.events.push_back(Event(kCartB, kStore2, s, kT0 + std::chrono::minutes(s)));
+  }
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  // [minute 3, minute 8): 5 events of store 1, none of store 2, with a page size of 2.
+  std::vector<Time> times;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = store_->ForStore(kStore1, kT0 + std::chrono::minutes(3), kT0 + std::chrono::minutes(8), 2, cursor);
+    ASSERT_TRUE(page.ok()) << page.error().ToString();
+    for (const auto& e : page->items) {
+      EXPECT_EQ(e.store, kStore1);
+      times.push_back(e.ts);
+    }
+    cursor = page->next_cursor;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  ASSERT_EQ(times.size(), 5u);
+  for (size_t i = 0; i < times.size(); ++i) EXPECT_EQ(times[i], kT0 + std::chrono::minutes(3 + i));
+  EXPECT_TRUE(store_->ForStore(*StoreId::Parse("STORE-404"), kT0, kT0 + std::chrono::hours(1), 10, "")->items.empty());
+}
+
+TEST_P(TelemetryStoreConformance, FindSeqReturnsTheStoredDigest) {
+  auto e = Event(kCartA, kStore1, 42, kT0);
+  ASSERT_TRUE(store_->Commit({{e}, {}}).ok());
+  auto found = store_->FindSeq(kCartA, 42);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, e.digest);
+  EXPECT_FALSE(store_->FindSeq(kCartA, 43)->has_value());
+  EXPECT_FALSE(store_->FindSeq(kCartB, 42)->has_value());
+}
+
+TEST_P(TelemetryStoreConformance, ExpiredItemsAreInvisibleAndCompactionRemovesThem) {
+  TelemetryBatch batch;
+  batch.events.push_back(Event(kCartA, kStore1, 1, kT0, std::chrono::hours(2)));   // expires at T0+2h
+  batch.events.push_back(Event(kCartA, kStore1, 2, kT0, std::chrono::hours(48)));  // stays
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  EXPECT_EQ(store_->NewestForCart(kCartA, 10, "")->items.size(), 2u);
+
+  clock_.Set(kT0 + std::chrono::hours(3));
+  EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{2}));
+  EXPECT_FALSE(store_->FindSeq(kCartA, 1)->has_value());
+  EXPECT_EQ(store_->ForStore(kStore1, kT0, kT0 + std::chrono::hours(1), 10, "")->items.size(), 1u);
+
+  // Compaction removes it for good: with the clock turned back it does not come back.
+  ASSERT_TRUE(store_->CompactExpired().ok());
+  clock_.Set(kT0 + std::chrono::hours(1));
+  EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{2}));
+  EXPECT_FALSE(store_->FindSeq(kCartA, 1)->has_value());
+}
+
+TEST_P(TelemetryStoreConformance, DeadLettersNewestFirstByCartAndReason) {
+  TelemetryBatch batch;
+  batch.rejects.push_back(Reject(kCartA, wire::RejectReason::kBadSignature, kT0 + std::chrono::seconds(1)));
+  batch.rejects.push_back(Reject(kCartB, wire::RejectReason::kSchemaViolation, kT0 + std::chrono::seconds(2)));
+  batch.rejects.push_back(Reject(kCartA, wire::RejectReason::kSchemaViolation, kT0 + std::chrono::seconds(3)));
+  batch.rejects.push_back(Reject(std::nullopt, wire::RejectReason::kMalformedEnvelope, kT0 + std::chrono::seconds(4)));
+  ASSERT_TRUE(store_->Commit(batch).ok());
+
+  auto all = store_->Rejects({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->items.size(), 4u);
+  EXPECT_EQ(all->items[0].reason, wire::RejectReason::kMalformedEnvelope);
+  EXPECT_FALSE(all->items[0].cart.has_value());
+  EXPECT_EQ(all->items[3].reason, wire::RejectReason::kBadSignature);
+  EXPECT_EQ(all->items[3].payload, std::string("raw\0bytes", 9));
+  EXPECT_EQ(all->items[3].detail, "detail for bad_signature");
+  EXPECT_EQ(all->items[3].seq, 7u);
+  EXPECT_EQ(all->items[3].topic, "carts/CART-000001/events/scan");
+
+  auto a = store_->Rejects({.cart = kCartA});
+  ASSERT_EQ(a->items.size(), 2u);
+  EXPECT_EQ(a->items[0].reason, wire::RejectReason::kSchemaViolation);
+  auto schema = store_->Rejects({.reason = wire::RejectReason::kSchemaViolation});
+  EXPECT_EQ(schema->items.size(), 2u);
+  auto both = store_->Rejects({.cart = kCartA, .reason = wire::RejectReason::kBadSignature});
+  ASSERT_EQ(both->items.size(), 1u);
+
+  // Paging.
+  auto first = store_->Rejects({.limit = 3});
+  ASSERT_EQ(first->items.size(), 3u);
+  ASSERT_FALSE(first->next_cursor.empty());
+  auto rest = store_->Rejects({.limit = 3, .cursor = first->next_cursor});
+  ASSERT_EQ(rest->items.size(), 1u);
+  EXPECT_EQ(rest->items[0].reason, wire::RejectReason::kBadSignature);
+  EXPECT_TRUE(rest->next_cursor.empty());
+}
+
+TEST_P(TelemetryStoreConformance, AForeignCursorIsRefused) {
+  EXPECT_EQ(store_->NewestForCart(kCartA, 10, "not-hex").error().code(), Code::kInvalidArgument);
+  ASSERT_TRUE(store_->Commit({{Event(kCartB, kStore1, 1, kT0), Event(kCartB, kStore1, 2, kT0)}, {}}).ok());
+  auto page = store_->NewestForCart(kCartB, 1, "");
+  ASSERT_FALSE(page->next_cursor.empty());
+  EXPECT_EQ(store_->NewestForCart(kCartA, 10, page->next_cursor).error().code(), Code::kInvalidArgument);
+}
+
+TEST_P(TelemetryStoreConformance, CommitsFromManyThreadsAllLand) {
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t s = 1; s <= 50; ++s) {
+        EXPECT_TRUE(store_->Commit({{Event(CartId::FromNumber(10 + t), kStore1, s, kT0 + std::chrono::seconds(s))}, {}}).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (uint32_t t = 0; t < 4; ++t) EXPECT_EQ(store_->NewestForCart(CartId::FromNumber(10 + t), 100, "")->items.size(), 50u);
+}
+
+TEST_P(TelemetryStoreConformance, CommittedDataSurvivesReopening) {
+  if (!GetParam().persistent) GTEST_SKIP() << "an in-memory backend keeps nothing";
+  ASSERT_TRUE(store_->Commit({{Event(kCartA, kStore1, 9, kT0)}, {Reject(kCartA, wire::RejectReason::kOversize, kT0)}}).ok());
+  Open();
+  EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{9}));
+  EXPECT_EQ(store_->Rejects({})->items.size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TelemetryStoreConformance, ::testing::ValuesIn(kBackends),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cw::store

@@ -12,6 +12,8 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "core/time_format.h"
+#include "crypto/key_store.h"
+#include "ingest/service.h"
 #include "pki/pki.h"
 #include "store/registry.h"
 #include "wire/json.h"
@@ -208,6 +210,152 @@ Status BrokerRun(const Config& config, const std::string& listen_flag) {
   return Status::Ok();
 }
 
+Status Serve(const Config& config, const std::string& broker_flag) {
+  CW_ASSIGN_OR_RETURN(HostPort broker, ParseHostPort(broker_flag.empty() ? config.broker.listen : broker_flag));
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  pki::Layout layout(config.data_dir);
+  if (!PathExists(layout.ingest_crt)) return FailedPrecondition("no PKI in " + layout.dir + " (run `cartwright pki init` first)");
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  auto registry = store::Registry::WithBuiltinBackends();
+  CW_ASSIGN_OR_RETURN(auto telemetry, registry.OpenTelemetry(config.stores.telemetry));
+  CW_ASSIGN_OR_RETURN(auto notice_key, crypto::SoftKeyStore::OpenFile(layout.command_key));
+  ingest::CartDirectory directory(*entities, Clock::System());
+  ingest::ServiceOptions o;
+  o.broker.host = broker.host;
+  o.broker.port = broker.port;
+  o.broker.client_id = pki::kIngestServiceCn;
+  o.broker.ca_file = layout.ca_crt;
+  o.broker.cert_file = layout.ingest_crt;
+  o.broker.key_file = layout.ingest_key;
+  o.connections = static_cast<int>(config.ingest.connections);
+  o.max_batch = static_cast<size_t>(config.ingest.max_batch);
+  o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
+  ingest::Service service(o, directory, *telemetry, *notice_key, Clock::System());
+  CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
+  std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
+              config.stores.telemetry.c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  log::Info("serve.stopping", {{"signal", sig}});
+  service.Stop();
+  auto st = service.stats();
+  std::printf("ingest stopped: %llu received, %llu stored, %llu duplicates, %llu rejected\n",
+              static_cast<unsigned long long>(st.received), static_cast<unsigned long long>(st.accepted),
+              static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.rejected));
+  return Status::Ok();
+}
+
+struct EventsArgs {
+  std::string cart, store, since, until, type;
+  size_t limit = 100;
+  bool json = false;
+};
+
+// The telemetry store as a reader: RocksDB lets a second process read while serve writes.
+Result<std::unique_ptr<store::TelemetryStore>> OpenTelemetryForReading(const Config& config) {
+  return store::Registry::WithBuiltinBackends().OpenTelemetry(config.stores.telemetry, Clock::System(),
+                                                                store::OpenMode::kReadOnly);
+}
+
+void PrintEvent(const store::TelemetryEvent& e, bool json) {
+  std::string body = e.body;
+  if (e.type != wire::EventType::kIdentify && body.size() > wire::kSignatureSize) body.resize(body.size() - wire::kSignatureSize);
+  if (json) {
+    std::printf("%s\n", body.c_str());
+    return;
+  }
+  auto skew_ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.received_at - e.ts).count();
+  std::printf("%s  %s  seq %-8llu %-13s %s  received +%lld ms%s\n", FormatTimeMillis(e.ts).c_str(), e.cart.str().c_str(),
+              static_cast<unsigned long long>(e.seq), std::string(wire::Name(e.type)).c_str(), e.store.str().c_str(),
+              static_cast<long long>(skew_ms), e.late ? "  late" : "");
+}
+
+Status Events(const Config& config, const EventsArgs& a) {
+  if (a.cart.empty() == a.store.empty()) return InvalidArgument("give exactly one of --cart ID or --store ID");
+  std::optional<wire::EventType> type;
+  if (!a.type.empty()) {
+    type = wire::ParseEventType(a.type);
+    if (!type) return InvalidArgument("--type '" + a.type + "' is not an event type (session-start, scan, identify, session-end, health, fault, boot)");
+  }
+  CW_ASSIGN_OR_RETURN(auto telemetry, OpenTelemetryForReading(config));
+  size_t shown = 0;
+  std::string cursor;
+  if (!a.cart.empty()) {
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(a.cart));
+    do {
+      CW_ASSIGN_OR_RETURN(auto page, telemetry->NewestForCart(cart, 500, cursor));
+      for (const auto& e : page.items) {
+        if (type && e.type != *type) continue;
+        if (shown++ == a.limit) return Status::Ok();
+        PrintEvent(e, a.json);
+      }
+      cursor = page.next_cursor;
+    } while (!cursor.empty());
+    return Status::Ok();
+  }
+  CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(a.store));
+  if (a.since.empty() || a.until.empty()) return InvalidArgument("--store needs --since and --until (RFC 3339 times)");
+  auto time_flag = [](const char* flag, const std::string& text) -> Result<Time> {
+    auto t = ParseRfc3339(text);
+    if (!t.ok()) return InvalidArgument(std::string(flag) + " '" + text + "' is not an RFC 3339 time, e.g. 2026-11-22T10:00:00Z");
+    return *t;
+  };
+  CW_ASSIGN_OR_RETURN(Time since, time_flag("--since", a.since));
+  CW_ASSIGN_OR_RETURN(Time until, time_flag("--until", a.until));
+  do {
+    CW_ASSIGN_OR_RETURN(auto page, telemetry->ForStore(store, since, until, 500, cursor));
+    for (const auto& e : page.items) {
+      if (type && e.type != *type) continue;
+      if (shown++ == a.limit) return Status::Ok();
+      PrintEvent(e, a.json);
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  return Status::Ok();
+}
+
+struct RejectsArgs {
+  std::string cart, reason;
+  size_t limit = 100;
+  bool json = false;
+};
+
+Status Rejects(const Config& config, const RejectsArgs& a) {
+  store::RejectQuery q;
+  q.limit = a.limit;
+  if (!a.cart.empty()) {
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(a.cart));
+    q.cart = cart;
+  }
+  if (!a.reason.empty()) {
+    q.reason = wire::ParseRejectReason(a.reason);
+    if (!q.reason) return InvalidArgument("--reason '" + a.reason + "' is not a reject reason");
+  }
+  CW_ASSIGN_OR_RETURN(auto telemetry, OpenTelemetryForReading(config));
+  CW_ASSIGN_OR_RETURN(auto page, telemetry->Rejects(q));
+  for (const auto& d : page.items) {
+    if (a.json) {
+      wire::JsonBuilder b;
+      b.Field("received_at", FormatTimeMillis(d.received_at)).Field("topic", d.topic).Field("reason", wire::Name(d.reason))
+          .Field("detail", d.detail);
+      if (d.cart) b.Field("cart_id", d.cart->str());
+      if (d.seq) b.Field("seq", *d.seq);
+      b.Field("payload_bytes", static_cast<uint64_t>(d.payload.size()));
+      std::printf("%s\n", b.Finish().c_str());
+    } else {
+      std::printf("%s  %-11s %-18s %s\n", FormatTimeMillis(d.received_at).c_str(), d.cart ? d.cart->str().c_str() : "-",
+                  std::string(wire::Name(d.reason)).c_str(), d.detail.c_str());
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunCartwright(int argc, char** argv) {
@@ -273,9 +421,36 @@ int RunCartwright(int argc, char** argv) {
     action = [&](const Config& c) { return BrokerRun(c, listen); };
   });
 
+  std::string serve_broker;
+  auto* serve = app.add_subcommand("serve", "Run the ingest pipeline against the broker until SIGTERM/SIGINT");
+  serve->add_option("--broker", serve_broker, "host:port of the broker (default: [broker] listen)");
+  serve->callback([&] {
+    long_running = true;
+    action = [&](const Config& c) { return Serve(c, serve_broker); };
+  });
+
+  EventsArgs ea;
+  auto* events = app.add_subcommand("events", "Stored events: newest first for one cart, or one store's time window");
+  events->add_option("--cart", ea.cart, "Cart id");
+  events->add_option("--store", ea.store, "Store id (with --since and --until)");
+  events->add_option("--since", ea.since, "RFC 3339 time, inclusive");
+  events->add_option("--until", ea.until, "RFC 3339 time, exclusive");
+  events->add_option("--type", ea.type, "Only this event type");
+  events->add_option("--limit", ea.limit, "At most this many")->capture_default_str();
+  events->add_flag("--json", ea.json, "One stored JSON event per line");
+  events->callback([&] { action = [&](const Config& c) { return Events(c, ea); }; });
+
+  RejectsArgs ra;
+  auto* rejects = app.add_subcommand("rejects", "Dead letters of the ingest, newest first");
+  rejects->add_option("--cart", ra.cart, "Cart id");
+  rejects->add_option("--reason", ra.reason, "Reject reason, e.g. bad_signature");
+  rejects->add_option("--limit", ra.limit, "At most this many")->capture_default_str();
+  rejects->add_flag("--json", ra.json, "One JSON object per line");
+  rejects->callback([&] { action = [&](const Config& c) { return Rejects(c, ra); }; });
+
   // --data-dir and --log-level may appear after any subcommand.
   for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
-                        broker_run}) {
+                        broker_run, serve, events, rejects}) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

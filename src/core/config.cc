@@ -31,6 +31,19 @@ class TableReader {
     return Status::Ok();
   }
 
+  // An integer in [min, max].
+  Status Int(const std::string& key, int64_t min, int64_t max, int64_t& out) {
+    known_.push_back(key);
+    if (!table_.contains(key)) return Status::Ok();
+    const toml::value& v = table_.at(key);
+    if (!v.is_integer() || v.as_integer() < min || v.as_integer() > max) {
+      return InvalidArgument(At(v, "[" + name_ + "] " + key + " must be a whole number from " + std::to_string(min) +
+                                       " to " + std::to_string(max)));
+    }
+    out = v.as_integer();
+    return Status::Ok();
+  }
+
   Status CheckNoUnknownKeys() const {
     for (const auto& [key, value] : table_.as_table()) {
       if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
@@ -71,7 +84,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   try {
     std::istringstream in(text);
     toml::value root = toml::parse(in, origin);
-    static const std::vector<std::string> kSections = {"broker", "stores", "log"};
+    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "log"};
     for (const auto& [key, value] : root.as_table()) {
       if (std::find(kSections.begin(), kSections.end(), key) == kSections.end() || !value.is_table()) {
         return InvalidArgument(At(value, "unknown section [" + key + "]"));
@@ -85,12 +98,23 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
       return st;
     };
     CW_RETURN_IF_ERROR(read("broker", [&](TableReader& r) { return r.String("listen", config.broker.listen); }));
-    CW_RETURN_IF_ERROR(read("stores", [&](TableReader& r) { return r.String("entity", config.stores.entity); }));
+    CW_RETURN_IF_ERROR(read("stores", [&](TableReader& r) {
+      CW_RETURN_IF_ERROR(r.String("entity", config.stores.entity));
+      CW_RETURN_IF_ERROR(r.String("telemetry", config.stores.telemetry));
+      return r.String("blobs", config.stores.blobs);
+    }));
+    CW_RETURN_IF_ERROR(read("ingest", [&](TableReader& r) {
+      CW_RETURN_IF_ERROR(r.Int("connections", 1, 256, config.ingest.connections));
+      CW_RETURN_IF_ERROR(r.Int("max_batch", 1, 100000, config.ingest.max_batch));
+      return r.Int("hot_days", 1, 3650, config.ingest.hot_days);
+    }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));
   } catch (const std::exception& e) {  // start-up only: toml11 reports syntax errors by exception
     return InvalidArgument(OneLine(e.what()));
   }
   if (config.stores.entity.empty()) config.stores.entity = "sqlite:" + data_dir + "/entity.db";
+  if (config.stores.telemetry.empty()) config.stores.telemetry = "rocksdb:" + data_dir + "/telemetry";
+  if (config.stores.blobs.empty()) config.stores.blobs = "file:" + data_dir + "/blobs";
   CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
   return config;
 }

@@ -19,8 +19,16 @@ struct Config {
   } broker;
 
   struct Stores {
-    std::string entity;  // URI; default sqlite:DATA_DIR/entity.db
+    std::string entity;     // URI; default sqlite:DATA_DIR/entity.db
+    std::string telemetry;  // URI; default rocksdb:DATA_DIR/telemetry
+    std::string blobs;      // URI; default file:DATA_DIR/blobs
   } stores;
+
+  struct Ingest {
+    int64_t connections = 16;  // MQTT sessions in the shared subscription (= messages in flight)
+    int64_t max_batch = 512;   // messages per durable commit
+    int64_t hot_days = 90;     // telemetry retention before the engine expires it
+  } ingest;
 
   struct Log {
     std::string level = "info";

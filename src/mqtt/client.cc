@@ -177,7 +177,10 @@ void Client::Disconnect() {
   State& s = *state_;
   mosquitto_disconnect(s.mosq);
   if (s.loop_started) {
-    mosquitto_loop_stop(s.mosq, true);
+    // Not forced: cancelling the network thread could kill it inside a message handler with
+    // libmosquitto's callback mutex held (and the handler's state half-way). After DISCONNECT
+    // the loop returns by itself once the handler in progress has finished.
+    mosquitto_loop_stop(s.mosq, false);
     s.loop_started = false;
   }
 }

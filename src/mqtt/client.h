@@ -2,7 +2,11 @@
 //
 // One Client is one MQTT connection with its own network thread (mosquitto_loop_start). Calls
 // are thread-safe. Connect/Subscribe/WaitForPublishes block with a timeout so tests and tools read
-// straight-line; the message handler runs on the network thread and must not block.
+// straight-line. The message handler runs on the network thread; for a QoS 1 message the broker
+// gets the PUBACK only after the handler returns (libmosquitto queues it and the network thread
+// writes it on its next pass), so a handler that returns once the message is durable gives
+// acknowledge-after-durable — at the price of this connection's traffic waiting meanwhile
+// (the ingest runs several connections for that reason; its crash test checks the guarantee).
 // (Fleet-scale simulation drives libmosquitto from an event loop instead; see src/sim.)
 #pragma once
 

@@ -346,9 +346,9 @@ Result<std::unique_ptr<TelemetryStore>> OpenMemoryTelemetryStore(Clock& clock) {
   return std::unique_ptr<TelemetryStore>(new KvTelemetryStore(std::move(kv), clock));
 }
 
-Result<std::unique_ptr<TelemetryStore>> OpenRocksTelemetryStore(const std::string& path, Clock& clock) {
+Result<std::unique_ptr<TelemetryStore>> OpenRocksTelemetryStore(const std::string& path, Clock& clock, OpenMode mode) {
   if (path.empty()) return InvalidArgument("rocksdb: needs a directory, e.g. rocksdb:/var/lib/cartwright/telemetry");
-  CW_ASSIGN_OR_RETURN(auto kv, OpenRocksKv(path, clock));
+  CW_ASSIGN_OR_RETURN(auto kv, OpenRocksKv(path, clock, mode == OpenMode::kReadOnly));
   return std::unique_ptr<TelemetryStore>(new KvTelemetryStore(std::move(kv), clock));
 }
 

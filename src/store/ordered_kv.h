@@ -52,6 +52,7 @@ Time ValueExpiry(std::string_view value);
 
 Result<std::unique_ptr<OrderedKv>> OpenMemoryKv();
 // `clock` drives the compaction filter that removes expired items; it must outlive the engine.
-Result<std::unique_ptr<OrderedKv>> OpenRocksKv(const std::string& path, Clock& clock);
+// `read_only` opens without the writer's lock (Write and DropExpired then fail).
+Result<std::unique_ptr<OrderedKv>> OpenRocksKv(const std::string& path, Clock& clock, bool read_only = false);
 
 }  // namespace cw::store

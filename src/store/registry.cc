@@ -12,10 +12,12 @@ Registry Registry::WithBuiltinBackends() {
 
 void RegisterBuiltinBackends(Registry& registry) {
   registry.entity.Register("sqlite", [](const std::string& path) { return OpenSqliteEntityStore(path); });
-  registry.telemetry.Register("rocksdb", [](const std::string& path, Clock& clock) {
-    return OpenRocksTelemetryStore(path, clock);
+  registry.telemetry.Register("rocksdb", [](const std::string& path, Clock& clock, OpenMode mode) {
+    return OpenRocksTelemetryStore(path, clock, mode);
   });
-  registry.telemetry.Register("memory", [](const std::string&, Clock& clock) { return OpenMemoryTelemetryStore(clock); });
+  registry.telemetry.Register("memory", [](const std::string&, Clock& clock, OpenMode) {
+    return OpenMemoryTelemetryStore(clock);
+  });
   registry.blobs.Register("file", [](const std::string& root) { return OpenFileBlobStore(root); });
   registry.blobs.Register("memory", [](const std::string&) { return OpenMemoryBlobStore(); });
 }

@@ -58,12 +58,13 @@ class Registry {
  public:
   BackendTable<EntityStore> entity{"entity"};
   // Telemetry backends get the clock that decides what has expired.
-  BackendTable<TelemetryStore, Clock&> telemetry{"telemetry"};
+  BackendTable<TelemetryStore, Clock&, OpenMode> telemetry{"telemetry"};
   BackendTable<BlobStore> blobs{"blob"};
 
   Result<std::unique_ptr<EntityStore>> OpenEntity(const std::string& uri) const { return entity.Open(uri); }
-  Result<std::unique_ptr<TelemetryStore>> OpenTelemetry(const std::string& uri, Clock& clock = Clock::System()) const {
-    return telemetry.Open(uri, clock);
+  Result<std::unique_ptr<TelemetryStore>> OpenTelemetry(const std::string& uri, Clock& clock = Clock::System(),
+                                                        OpenMode mode = OpenMode::kReadWrite) const {
+    return telemetry.Open(uri, clock, mode);
   }
   Result<std::unique_ptr<BlobStore>> OpenBlobs(const std::string& uri) const { return blobs.Open(uri); }
 

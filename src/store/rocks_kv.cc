@@ -40,9 +40,11 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
 
 class RocksKv final : public OrderedKv {
  public:
-  static Result<std::unique_ptr<OrderedKv>> Open(const std::string& path, Clock& clock) {
+  static Result<std::unique_ptr<OrderedKv>> Open(const std::string& path, Clock& clock, bool read_only) {
+    if (read_only && !PathExists(path + "/CURRENT")) return NotFound("no telemetry store at " + path + " yet");
     CW_RETURN_IF_ERROR(MakeDirs(path, 0700));
     std::unique_ptr<RocksKv> kv(new RocksKv(clock));
+    kv->read_only_ = read_only;
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
@@ -57,7 +59,9 @@ class RocksKv final : public OrderedKv {
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    CW_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, path, families, &handles, &db), "open " + path));
+    auto opened = read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &db)
+                            : rocksdb::DB::Open(db_options, path, families, &handles, &db);
+    CW_RETURN_IF_ERROR(FromRocks(opened, "open " + path));
     kv->db_.reset(db);
     kv->handles_ = handles;
     return std::unique_ptr<OrderedKv>(std::move(kv));
@@ -69,6 +73,7 @@ class RocksKv final : public OrderedKv {
   }
 
   Status Write(const std::vector<Put>& puts) override {
+    if (read_only_) return FailedPrecondition("telemetry store opened read-only");
     rocksdb::WriteBatch batch;
     for (const auto& p : puts) batch.Put(cf(p.table), p.key, p.value);
     rocksdb::WriteOptions wo;
@@ -111,6 +116,7 @@ class RocksKv final : public OrderedKv {
   }
 
   Status DropExpired(Time) override {
+    if (read_only_) return FailedPrecondition("telemetry store opened read-only");
     // A full manual compaction runs every table through the expiry filter.
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
@@ -123,14 +129,15 @@ class RocksKv final : public OrderedKv {
   rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<size_t>(t) + 1]; }
 
   ExpiryFilter filter_;  // before db_: the DB uses it until closed
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [0] is the default family
 };
 
 }  // namespace
 
-Result<std::unique_ptr<OrderedKv>> OpenRocksKv(const std::string& path, Clock& clock) {
-  return RocksKv::Open(path, clock);
+Result<std::unique_ptr<OrderedKv>> OpenRocksKv(const std::string& path, Clock& clock, bool read_only) {
+  return RocksKv::Open(path, clock, read_only);
 }
 
 }  // namespace cw::store

@@ -104,8 +104,13 @@ class TelemetryStore {
   virtual Status CompactExpired() = 0;
 };
 
+// kReadOnly: a second process (an operator command) reading while `cartwright serve` writes; it
+// sees what was committed when it opened, and Commit/CompactExpired fail with FailedPrecondition.
+enum class OpenMode { kReadWrite, kReadOnly };
+
 // Backends, also reachable through store::Registry ("memory:", "rocksdb:PATH").
 Result<std::unique_ptr<TelemetryStore>> OpenMemoryTelemetryStore(Clock& clock);
-Result<std::unique_ptr<TelemetryStore>> OpenRocksTelemetryStore(const std::string& path, Clock& clock);
+Result<std::unique_ptr<TelemetryStore>> OpenRocksTelemetryStore(const std::string& path, Clock& clock,
+                                                                OpenMode mode = OpenMode::kReadWrite);
 
 }  // namespace cw::store

@@ -208,7 +208,9 @@ SchemaSet::SchemaSet() : impl_(std::make_unique<Impl>()) {
 SchemaSet::~SchemaSet() = default;
 
 const SchemaSet& SchemaSet::Get() {
-  static const SchemaSet* set = new SchemaSet();  // never destroyed: used until exit from any thread
+  // One per thread: RapidJSON 1.1.0's compiled regexes keep their match state in the regex object,
+  // so two threads validating `pattern` keywords through one SchemaDocument corrupt each other.
+  static thread_local std::unique_ptr<SchemaSet> set(new SchemaSet());
   return *set;
 }
 

@@ -1,7 +1,7 @@
 // wire/schema.h — validation against the JSON Schemas in schemas/ (the single source of truth).
 //
-// The schema set is compiled once per process from the embedded files and is immutable afterwards,
-// so validation is thread-safe. Errors name the failing field and the rule, never echo string
+// The schema set is compiled from the embedded files once per thread (RapidJSON 1.1.0's regex
+// matcher is not safe to share between threads), so validation may run on any thread. Errors name the failing field and the rule, never echo string
 // values (a rejected identify credential must not end up in a log or a dead letter).
 #pragma once
 
@@ -17,7 +17,7 @@ namespace cw::wire {
 
 class SchemaSet {
  public:
-  // The process-wide set. Broken embedded schemas are a build bug and abort with the reason.
+  // This thread's set. Broken embedded schemas are a build bug and abort with the reason.
   static const SchemaSet& Get();
 
   // InvalidArgument such as "/qty = 120 violates maximum 99" or "unknown field 'foo'".

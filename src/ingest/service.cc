@@ -1,0 +1,246 @@
+#include "ingest/service.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "core/log.h"
+#include "ingest/dedup.h"
+#include "wire/envelope.h"
+#include "wire/notice.h"
+#include "wire/topic.h"
+
+namespace cw::ingest {
+
+namespace {
+
+// One message between its session thread and the committer.
+struct Work {
+  std::string topic, payload;
+  Time received_at;
+  std::optional<Admitted> admitted;
+  std::optional<Refused> refused;
+  bool done = false;  // guarded by Impl::mu
+};
+
+}  // namespace
+
+struct Service::Impl {
+  ServiceOptions options;
+  CartDirectory& directory;
+  Admission admission;
+  store::TelemetryStore& telemetry;
+  crypto::KeyStore& notice_key;
+  Clock& clock;
+  Deduper dedup;
+  std::multimap<wire::EventType, EventSink*> sinks;
+
+  std::vector<std::unique_ptr<mqtt::Client>> sessions;
+  std::unique_ptr<mqtt::Client> notices;
+  std::thread committer;
+
+  mutable std::mutex mu;
+  std::condition_variable work_cv, done_cv;
+  std::deque<Work*> queue;  // guarded by mu
+  bool quit = false;        // guarded by mu: the committer may exit once the queue is empty
+  std::atomic<bool> stopping{false};
+  ServiceStats stats;  // guarded by mu
+
+  Impl(ServiceOptions o, CartDirectory& d, store::TelemetryStore& t, crypto::KeyStore& k, Clock& c)
+      : options(std::move(o)), directory(d), admission(d, options.admission), telemetry(t), notice_key(k), clock(c),
+        dedup(t) {}
+
+  // Session thread: admit, hand over, and return only when the committer has made it durable.
+  void OnMessage(const mqtt::Message& m) {
+    Work w{m.topic, m.payload, clock.Now(), std::nullopt, std::nullopt, false};
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+      auto verdict = admission.Check(w.topic, w.payload, w.received_at);
+      if (verdict.ok()) {
+        w.admitted = std::move(*verdict);
+        break;
+      }
+      if (verdict.error().rejection.reason != wire::RejectReason::kInternalError || stopping) {
+        w.refused = std::move(verdict.error());
+        break;
+      }
+      // Our fault, not the cart's (the registry is unreachable): keep the message unacknowledged.
+      log::Warn("ingest.admission_retry", {{"topic", w.topic}, {"error", verdict.error().rejection.detail}});
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+    std::unique_lock lock(mu);
+    queue.push_back(&w);
+    work_cv.notify_one();
+    done_cv.wait(lock, [&] { return w.done; });
+  }
+
+  void PublishNotice(const CartId& cart, const wire::Rejection& r, const std::string& topic, Time received_at) {
+    wire::RejectNotice n{cart, r.seq, r.reason, r.detail, topic, received_at};
+    std::string json = wire::RejectNoticeJson(n);
+    auto sig = notice_key.Sign(json);
+    if (!sig.ok()) {
+      log::Error("ingest.notice_sign_failed", {{"error", sig.error().ToString()}});
+      return;
+    }
+    auto sent = notices->Publish(wire::ErrorsTopic(cart), wire::JoinEnvelope(json, *sig), 1);
+    if (!sent.ok()) log::Warn("ingest.notice_publish_failed", {{"cart", cart.str()}, {"error", sent.error().ToString()}});
+  }
+
+  void CommitLoop() {
+    for (;;) {
+      std::vector<Work*> batch;
+      {
+        std::unique_lock lock(mu);
+        work_cv.wait(lock, [&] { return !queue.empty() || quit; });
+        if (queue.empty() && quit) return;
+        while (!queue.empty() && batch.size() < options.max_batch) {
+          batch.push_back(queue.front());
+          queue.pop_front();
+        }
+      }
+      Process(batch);
+      {
+        std::lock_guard lock(mu);
+        for (Work* w : batch) w->done = true;
+      }
+      done_cv.notify_all();
+    }
+  }
+
+  void Process(const std::vector<Work*>& batch) {
+    std::vector<const store::TelemetryEvent*> candidates;
+    std::vector<Work*> admitted;
+    for (Work* w : batch) {
+      if (w->admitted) {
+        candidates.push_back(&w->admitted->event);
+        admitted.push_back(w);
+      }
+    }
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      store::TelemetryBatch out;
+      std::vector<DedupVerdict> verdicts;
+      Status st = Status::Ok();
+      auto classified = dedup.Classify(candidates);
+      if (classified.ok()) {
+        verdicts = std::move(*classified);
+        for (size_t i = 0; i < admitted.size(); ++i) {
+          Work* w = admitted[i];
+          if (verdicts[i] == DedupVerdict::kNew) out.events.push_back(w->admitted->event);
+          if (verdicts[i] == DedupVerdict::kConflict) {
+            wire::Rejection r{wire::RejectReason::kSeqConflict,
+                              "seq " + std::to_string(w->admitted->event.seq) + " was already stored with different bytes",
+                              w->admitted->event.seq};
+            w->refused = Refused{r, admission.DeadLetterFor(w->topic, w->payload, r, w->received_at), w->admitted->event.cart};
+          }
+        }
+        for (Work* w : batch) {
+          if (w->refused) out.rejects.push_back(w->refused->dead_letter);
+        }
+        st = telemetry.Commit(out);
+      } else {
+        st = classified.error();
+      }
+      if (st.ok()) {
+        Finish(batch, admitted, verdicts, out.events.size());
+        return;
+      }
+      {
+        std::lock_guard lock(mu);
+        stats.commit_failures++;
+      }
+      log::Error("ingest.commit_failed", {{"batch", std::to_string(batch.size())}, {"error", st.ToString()}});
+      for (Work* w : admitted) {
+        if (w->refused && w->refused->rejection.reason == wire::RejectReason::kSeqConflict) w->refused.reset();
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
+
+  void Finish(const std::vector<Work*>& batch, const std::vector<Work*>& admitted,
+              const std::vector<DedupVerdict>& verdicts, size_t stored) {
+    for (size_t i = 0; i < admitted.size(); ++i) {
+      if (verdicts[i] != DedupVerdict::kNew) continue;
+      const Admitted& a = *admitted[i]->admitted;
+      auto [from, to] = sinks.equal_range(a.event.type);
+      for (auto it = from; it != to; ++it) it->second->OnAccepted(a.event, a.doc);
+    }
+    for (Work* w : batch) {
+      if (w->refused && w->refused->notify) {
+        PublishNotice(*w->refused->notify, w->refused->rejection, w->topic, w->received_at);
+      }
+    }
+    std::lock_guard lock(mu);
+    stats.received += batch.size();
+    stats.commits++;
+    stats.accepted += stored;
+    for (size_t i = 0; i < admitted.size(); ++i) stats.duplicates += verdicts[i] == DedupVerdict::kDuplicate;
+    for (Work* w : batch) {
+      if (!w->refused) continue;
+      stats.rejected++;
+      stats.rejected_by_reason[w->refused->rejection.reason]++;
+      if (w->refused->dead_letter.cart) stats.rejected_by_cart[w->refused->dead_letter.cart->str()]++;
+      log::Info("ingest.rejected", {{"topic", w->topic}, {"reason", std::string(wire::Name(w->refused->rejection.reason))},
+                                    {"detail", w->refused->rejection.detail}});
+    }
+  }
+};
+
+Service::Service(ServiceOptions options, CartDirectory& directory, store::TelemetryStore& telemetry,
+                 crypto::KeyStore& notice_key, Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), directory, telemetry, notice_key, clock)) {}
+
+Service::~Service() { Stop(); }
+
+void Service::AddSink(wire::EventType type, EventSink* sink) { impl_->sinks.emplace(type, sink); }
+
+Status Service::Start() {
+  Impl& im = *impl_;
+  im.committer = std::thread([&im] { im.CommitLoop(); });
+  mqtt::ClientOptions notice_options = im.options.broker;
+  notice_options.client_id = im.options.broker.client_id + "-notices";
+  notice_options.clean_session = true;
+  CW_ASSIGN_OR_RETURN(im.notices, mqtt::Client::Create(notice_options));
+  CW_RETURN_IF_ERROR(im.notices->Connect());
+  std::string filter = "$share/ingest/" + std::string(wire::kAllEventsFilter);
+  for (int i = 0; i < im.options.connections; ++i) {
+    mqtt::ClientOptions o = im.options.broker;
+    o.client_id = im.options.broker.client_id + "-" + std::to_string(i);
+    o.clean_session = false;
+    CW_ASSIGN_OR_RETURN(auto client, mqtt::Client::Create(o));
+    client->SetMessageHandler([&im](const mqtt::Message& m) { im.OnMessage(m); });
+    CW_RETURN_IF_ERROR(client->Connect());
+    CW_RETURN_IF_ERROR(client->Subscribe(filter, 1));
+    im.sessions.push_back(std::move(client));
+  }
+  log::Info("ingest.started", {{"connections", std::to_string(im.options.connections)}, {"filter", filter}});
+  return Status::Ok();
+}
+
+void Service::Stop() {
+  Impl& im = *impl_;
+  if (im.stopping.exchange(true)) return;
+  // Sessions first: a handler in progress still gets its batch committed before its thread ends.
+  for (auto& s : im.sessions) s->Disconnect();
+  im.sessions.clear();
+  {
+    std::lock_guard lock(im.mu);
+    im.quit = true;
+  }
+  im.work_cv.notify_all();
+  if (im.committer.joinable()) im.committer.join();
+  if (im.notices) {
+    im.notices->WaitForPublishes(std::chrono::seconds(2)).IgnoreError();
+    im.notices->Disconnect();
+  }
+}
+
+ServiceStats Service::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+}  // namespace cw::ingest

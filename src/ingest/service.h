@@ -1,0 +1,77 @@
+// ingest/service.h — `cartwright serve`'s pipeline: broker → admission → dedup → durable batch →
+// routing → acknowledgement, with the reject path.
+//
+// Transport: `connections` MQTT sessions with the ingest service certificate in the shared
+// subscription $share/ingest/carts/+/events/+ (QoS 1, persistent sessions with stable client ids,
+// so several processes can split the load and a restarted one gets its unacknowledged messages
+// back). Each session's network thread runs admission (signature verification in parallel across
+// sessions) and then waits for the committer; libmosquitto sends the PUBACK only when the handler
+// returns, so **a message is acknowledged only once it is durably stored or durably
+// dead-lettered**. A kill -9 at any moment loses nothing; a redelivery is deduplicated.
+//
+// Committer: one thread gathers what the sessions hand it into batches (up to `max_batch`), runs
+// dedup, commits events and dead letters in one synced write, routes accepted events to the
+// registered sinks, publishes signed reject notices on devices/errors/{cart}, and releases the
+// waiting sessions. A failed commit is retried with backoff and nothing is acknowledged meanwhile.
+// Backpressure is structural: at most one message per session is in the pipeline, so memory is
+// bounded by `connections` whatever the broker holds.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/key_store.h"
+#include "ingest/admission.h"
+#include "mqtt/client.h"
+#include "store/telemetry_store.h"
+
+namespace cw::ingest {
+
+// Where accepted events go after they are stored: the seam the entity, identity and observability
+// modules plug into. Called on the committer thread, in commit order; must not block for long.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnAccepted(const store::TelemetryEvent& event, const rapidjson::Document& doc) = 0;
+};
+
+struct ServiceOptions {
+  mqtt::ClientOptions broker;  // host, port and the ingest identity's TLS files; client_id is a prefix
+  int connections = 16;
+  size_t max_batch = 512;
+  AdmissionOptions admission;
+};
+
+struct ServiceStats {
+  uint64_t received = 0, accepted = 0, duplicates = 0, rejected = 0, commits = 0, commit_failures = 0;
+  std::map<wire::RejectReason, uint64_t> rejected_by_reason;
+  std::map<std::string, uint64_t> rejected_by_cart;
+};
+
+class Service {
+ public:
+  // `notice_key` signs reject notices (the cloud command key the carts pin).
+  Service(ServiceOptions options, CartDirectory& directory, store::TelemetryStore& telemetry,
+          crypto::KeyStore& notice_key, Clock& clock);
+  ~Service();
+
+  // Routes accepted events of `type` to `sink` (which must outlive the service).
+  void AddSink(wire::EventType type, EventSink* sink);
+
+  // Connects every session and subscribes. Unavailable if the broker cannot be reached.
+  Status Start();
+  // Stops taking messages, finishes the batch in hand and disconnects.
+  void Stop();
+
+  ServiceStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cw::ingest

@@ -29,7 +29,12 @@ function(cw_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   # Tests that read checked-in files (scenarios, schemas) find the tree through this.
   target_compile_definitions(${name} PRIVATE CW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  # gtest_discover_tests flattens PROPERTIES into one list, so ENVIRONMENT can carry one entry.
+  # gtest_discover_tests flattens PROPERTIES into one list, so each property takes one value:
+  # one label per test target, one ENVIRONMENT entry.
+  list(LENGTH ARG_LABELS label_count)
+  if(NOT label_count EQUAL 1)
+    message(FATAL_ERROR "cw_test(${name}): give exactly one label (unit, integration or slow)")
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "broker/managed_broker.h"
@@ -54,6 +55,23 @@ struct ProcessResult {
   std::string err;
 };
 ProcessResult RunProcess(const std::vector<std::string>& argv);
+
+// A child process started in the background (stdout and stderr to `log_path`, appended), for
+// tests that kill and restart servers. Stop() sends `signal` and reaps it; the destructor kills
+// whatever is still running.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  // Sends `signal` and waits; returns the exit code, or -signal if it died of a signal.
+  int Stop(int signal);
+  bool running() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 // Path to a built binary (bin/NAME under CARTWRIGHT_BIN_DIR, set by CTest).
 std::string BinaryPath(const std::string& name);

@@ -97,7 +97,9 @@ Result<Admitted, Refused> Admission::Check(std::string_view topic, std::string_v
                  .seq = fields->seq,
                  .ts = fields->ts,
                  .received_at = received_at,
-                 .expires_at = fields->ts + options_.hot_retention,
+                 // From the later of device and server time: a cart whose clock fell back to 1970
+                 // must not have its events expire on arrival (found by ingest_fuzz).
+                 .expires_at = std::max(fields->ts, received_at) + options_.hot_retention,
                  .type = type,
                  .late = fields->late,
                  .digest = crypto::Sha256(payload),

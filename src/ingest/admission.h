@@ -22,7 +22,8 @@ namespace cw::ingest {
 
 struct AdmissionOptions {
   Duration max_future_skew = std::chrono::hours(24);
-  Duration hot_retention = std::chrono::hours(24 * 90);  // expires_at = ts + this
+  // expires_at = max(ts, received_at) + this: the event ts, unless the cart's clock is behind.
+  Duration hot_retention = std::chrono::hours(24 * 90);
 };
 
 // A message that passed every check: the telemetry item to store and the parsed document for the

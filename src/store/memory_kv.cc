@@ -30,22 +30,20 @@ class MemoryKv final : public OrderedKv {
   }
 
   Status Scan(Table table, const std::string& from, const std::string& to, bool reverse, const Visitor& visit) override {
-    // Copy the range under the lock so a visitor may call back into the store.
-    std::vector<std::pair<std::string, std::string>> range;
-    {
-      std::lock_guard lock(mu_);
-      auto& t = tables_[table];
-      if (!to.empty() && to <= from) return Status::Ok();
-      auto end = to.empty() ? t.end() : t.lower_bound(to);
-      for (auto it = t.lower_bound(from); it != end; ++it) range.emplace_back(it->first, it->second);
-    }
+    // Visits in place under the (recursive) lock: a visitor may read the store, never write it.
+    std::lock_guard lock(mu_);
+    auto& t = tables_[table];
+    if (!to.empty() && to <= from) return Status::Ok();
+    auto begin = t.lower_bound(from);
+    auto end = to.empty() ? t.end() : t.lower_bound(to);
     if (reverse) {
-      for (auto it = range.rbegin(); it != range.rend(); ++it) {
+      for (auto it = end; it != begin;) {
+        --it;
         if (!visit(it->first, it->second)) break;
       }
     } else {
-      for (const auto& [k, v] : range) {
-        if (!visit(k, v)) break;
+      for (auto it = begin; it != end; ++it) {
+        if (!visit(it->first, it->second)) break;
       }
     }
     return Status::Ok();
@@ -62,7 +60,7 @@ class MemoryKv final : public OrderedKv {
   }
 
  private:
-  std::mutex mu_;
+  std::recursive_mutex mu_;
   std::map<std::string, std::string> tables_[kTableCount];  // guarded by mu_
 };
 

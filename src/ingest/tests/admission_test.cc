@@ -70,7 +70,7 @@ TEST_F(AdmissionTest, AValidEventOfEveryTypeIsAdmittedWithItsFields) {
     EXPECT_EQ(r->event.type, t);
     EXPECT_EQ(r->event.ts, *ParseWireTime("2026-11-22T10:15:30.123Z"));
     EXPECT_EQ(r->event.received_at, kNow);
-    EXPECT_EQ(r->event.expires_at, r->event.ts + std::chrono::hours(24 * 90));
+    EXPECT_EQ(r->event.expires_at, kNow + std::chrono::hours(24 * 90));  // received after ts
   }
 }
 
@@ -120,6 +120,14 @@ TEST_F(AdmissionTest, RefusalsKeepTheBytesTheSeqAndWhoToTell) {
   auto junk = admission_->Check("not/a/cart/topic", "x", kNow);
   ASSERT_FALSE(junk.ok());
   EXPECT_FALSE(junk.error().notify.has_value());
+}
+
+TEST_F(AdmissionTest, AnEventFromACartWhoseClockFellBackIsKeptForTheFullRetention) {
+  std::string json = Replace(wire::ExampleEventJson(EventType::kScan, kCart, 5), "2026-11-22T10:15:30.123Z",
+                             "1970-01-01T00:00:05.000Z");
+  auto r = admission_->Check(wire::EventTopic(kCart, EventType::kScan), Signed(json, *key_), kNow);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->event.expires_at, kNow + std::chrono::hours(24 * 90));
 }
 
 TEST_F(AdmissionTest, AnIdentifyCredentialIsNeverKept) {

@@ -18,27 +18,12 @@ RATE=${3:-100}
 DURATION=${4:-30m}
 SPEED=${5:-60}
 DATA=$ROOT/var/bench/fleet-scale
-CW=("$BIN/cartwright" --data-dir "$DATA")
 
 [ -x "$BIN/cartsim" ] || { echo "build first: ./run build release" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
-mkdir -p "$DATA"
-[ -f "$DATA/pki/ca.crt" ] || "${CW[@]}" pki init >/dev/null
-"${CW[@]}" store list 2>/dev/null | grep -q STORE-001 ||
-  "${CW[@]}" store add --id STORE-001 --name "Bench" --region eu --timezone Europe/Berlin >/dev/null
-have=$( (ls -d "$DATA"/carts/CART-* 2>/dev/null || true) | wc -l)
-if [ "$have" -lt "$CARTS" ]; then
-  echo "provisioning $((CARTS - have)) carts..."
-  t0=$(date +%s)
-  "${CW[@]}" provision --store STORE-001 --new-carts $((CARTS - have)) --out "$DATA/carts" >/dev/null
-  echo "  took $(( $(date +%s) - t0 )) s"
-fi
-# Fresh flash for every run: seq counters keep rising, queues and held sessions start empty.
-[ -d "$DATA/carts" ] && find "$DATA/carts" -path '*/flash/queue.log' -delete -o -path '*/flash/session.json' -delete
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${CW[@]}" broker run --listen "127.0.0.1:$PORT" --log-level warn &
-BROKER=$!
+. "$ROOT/bench/lib.sh"
+bench_fleet "$DATA" "$CARTS"
+bench_broker "$DATA"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -46,7 +31,6 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
 
 echo "running $CARTS carts in $SHARDS processes, $RATE connects/s each, $DURATION virtual at ${SPEED}x"
 OUT=$(mktemp -d)

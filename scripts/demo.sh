@@ -29,12 +29,19 @@ done
 
 "${CW[@]}" broker run --listen "127.0.0.1:$PORT" --log-level warn &
 BROKER=$!
-SIM=""
+SIM="" SERVE=""
 stop_all() {
   if [ -n "$SIM" ]; then
     kill -TERM "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
     echo; echo "cartsim summary:"; sed 's/^/  /' "$DATA/cartsim.log"
     grep -v '^cartsim: \[' "$DATA/cartsim.progress.log" | sed 's/^/  /' || true
+  fi
+  if [ -n "$SERVE" ]; then
+    sleep 1  # let the ingest take what is still in flight
+    kill -TERM "$SERVE" 2>/dev/null; wait "$SERVE" 2>/dev/null
+    echo; echo "ingest:"; tail -n 2 "$DATA/serve.log" | sed 's/^/  /'
+    echo "  newest events of CART-000001:"
+    "${CW[@]}" events --cart CART-000001 --limit 5 | sed 's/^/    /'
   fi
   kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
   echo; echo "demo stopped; data kept in $DATA (a second ./run demo resumes)"
@@ -58,6 +65,15 @@ got=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$DATA/pki/ca.crt
 check="FAILED (got '$got')"
 [ "$got" = online ] && check="ok"
 
+# The ingest: verify, validate, dedup and store every event (telemetry in $DATA/telemetry).
+"${CW[@]}" serve --broker "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
+SERVE=$!
+for _ in $(seq 1 100); do  # subscribed before the carts speak, so nothing is published to no one
+  grep -q "^ingest: .* sessions" "$DATA/serve.log" 2>/dev/null && break
+  kill -0 $SERVE 2>/dev/null || { echo "cartwright serve failed; see $DATA/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+
 BRIDGE=${CW_DEMO_BRIDGE_PORT:-8090}
 "$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
   --scenario "$ROOT/scenarios/store-day.toml" --ble-bridge "127.0.0.1:$BRIDGE" \
@@ -77,6 +93,10 @@ cat <<INFO
   Simulator  cartsim: the 20 carts shop at 60x virtual time, scenario scenarios/store-day.toml
              (faults, a coverage gap with LTE-M failover; progress: tail -f $DATA/cartsim.progress.log;
              summary on Ctrl-C)
+  Ingest     cartwright serve: every event verified, validated, deduplicated and stored
+             (progress: tail -f $DATA/serve.log)
+               ${CW[*]} events --cart CART-000001        newest first
+               ${CW[*]} rejects                          the dead letters
   BLE bridge http://127.0.0.1:$BRIDGE/proximity/CART-000001 — a staff-override proximity token:
                $BIN/cartsim proximity --cart CART-000001 --bridge http://127.0.0.1:$BRIDGE
 

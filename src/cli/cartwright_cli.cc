@@ -240,8 +240,25 @@ Status Serve(const Config& config, const std::string& broker_flag) {
   std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
               config.stores.telemetry.c_str());
   std::fflush(stdout);
+  // Until a stop signal: a progress line every 5 s (metrics endpoints come with observability).
+  auto last = service.stats();
+  auto last_at = std::chrono::steady_clock::now();
   int sig = 0;
-  sigwait(&stop, &sig);
+  for (;;) {
+    timespec wait{5, 0};
+    sig = sigtimedwait(&stop, nullptr, &wait);
+    if (sig > 0) break;
+    auto now_stats = service.stats();
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - last_at).count();
+    std::printf("ingest: %llu received, %llu stored (%.0f/s), %llu duplicates, %llu rejected\n",
+                static_cast<unsigned long long>(now_stats.received), static_cast<unsigned long long>(now_stats.accepted),
+                static_cast<double>(now_stats.accepted - last.accepted) / secs,
+                static_cast<unsigned long long>(now_stats.duplicates), static_cast<unsigned long long>(now_stats.rejected));
+    std::fflush(stdout);
+    last = now_stats;
+    last_at = now;
+  }
   log::Info("serve.stopping", {{"signal", sig}});
   service.Stop();
   auto st = service.stats();

@@ -211,9 +211,20 @@ Status Service::Start() {
     o.client_id = im.options.broker.client_id + "-" + std::to_string(i);
     o.clean_session = false;
     CW_ASSIGN_OR_RETURN(auto client, mqtt::Client::Create(o));
-    client->SetMessageHandler([&im](const mqtt::Message& m) { im.OnMessage(m); });
+    auto delivered = std::make_shared<std::atomic<uint64_t>>(0);
+    client->SetMessageHandler([&im, delivered](const mqtt::Message& m) {
+      delivered->fetch_add(1);
+      im.OnMessage(m);
+    });
     CW_RETURN_IF_ERROR(client->Connect());
-    CW_RETURN_IF_ERROR(client->Subscribe(filter, 1));
+    Status subscribed = client->Subscribe(filter, 1);
+    if (subscribed.code() == Code::kDeadlineExceeded && delivered->load() > 0) {
+      // A resumed session with a backlog: the broker sends the queued messages (each waiting for
+      // its commit) ahead of the SUBACK. Messages arriving prove the subscription exists.
+      log::Warn("ingest.suback_late", {{"session", o.client_id}});
+    } else {
+      CW_RETURN_IF_ERROR(subscribed);
+    }
     im.sessions.push_back(std::move(client));
   }
   log::Info("ingest.started", {{"connections", std::to_string(im.options.connections)}, {"filter", filter}});

@@ -99,7 +99,10 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     CW_ASSIGN_OR_RETURN(csv, ReadFile(o.catalog_path));
   }
   CW_ASSIGN_OR_RETURN(f->impl_->catalog, device::Catalog::Parse(csv));
-  f->impl_->clock = std::make_unique<ScaledClock>(Clock::System().Now(), o.speed);
+  // Virtual time runs from `duration` ago up to about now, so the carts' clocks never run ahead of
+  // the cloud's: at 60x an open-ended run would otherwise pass the ingest's 24-hour clock-skew
+  // limit after 25 real minutes.
+  f->impl_->clock = std::make_unique<ScaledClock>(Clock::System().Now() - o.duration, o.speed);
 
   std::vector<std::string> dirs;
   std::error_code ec;
@@ -392,10 +395,22 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   for (;;) {
     auto real_now = Steady::now();
     if (!draining && ((stop && stop->load()) || clock.Now() >= end)) {
-      draining = true;  // stop acting; give the sessions a moment to flush acknowledgements
-      drain_until = real_now + std::chrono::seconds(2);
+      // Stop acting, then flush: wait (up to 15 s, or 2 s after a stop request) until every
+      // reachable cart is connected with nothing buffered or unacknowledged.
+      draining = true;
+      drain_until = real_now + ((stop && stop->load()) ? std::chrono::seconds(2) : std::chrono::seconds(15));
     }
-    if (draining && real_now >= drain_until) break;
+    if (draining) {
+      bool flushed = real_now >= drain_until;
+      if (!flushed && next_connect == carts_.size() && real_now - last_service < std::chrono::milliseconds(20)) {
+        flushed = std::all_of(carts_.begin(), carts_.end(), [](const auto& c) {
+          const MqttSession& s = *c->session;
+          return !s.reachable() || c->cart->powered_off() ||
+                 (s.connected() && c->cart->forward_queue().empty() && s.in_flight() == 0);
+        });
+      }
+      if (flushed) break;
+    }
 
     while (next_connect < carts_.size() && real_now >= next_connect_at) {
       carts_[next_connect]->session->Connect();

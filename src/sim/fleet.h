@@ -61,7 +61,8 @@ struct FleetOptions {
   std::string catalog_path;     // default: a generated 2,000-SKU catalog
   SessionOptions broker;        // host/port; per-cart TLS files are filled from carts_dir
   double speed = 60;
-  Duration duration = std::chrono::hours(2);  // virtual
+  // Virtual; the virtual clock starts this long before the real now, so it never runs ahead.
+  Duration duration = std::chrono::hours(2);
   uint64_t seed = 42;
   int connect_rate = 500;       // new connections per real second
   // Run only carts whose number % shard_count == shard_index, so several processes can split a

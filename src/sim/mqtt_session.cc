@@ -135,6 +135,10 @@ void MqttSession::PowerOff() {
 void MqttSession::Service(std::chrono::steady_clock::time_point now) {
   if (!reachable_ || !powered_) return;
   if (mosquitto_socket(mosq_) >= 0) {
+    // libmosquitto 2.0 reports no write interest while a TLS connect is pending, so a connect
+    // that did not complete at once (EINPROGRESS, common under load) would never send its
+    // ClientHello until the keepalive gave up on it. Nudge pending connects along here.
+    if (connecting_ && !connected_) mosquitto_loop_write(mosq_, 1);
     mosquitto_loop_misc(mosq_);
     return;
   }

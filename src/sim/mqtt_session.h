@@ -68,6 +68,7 @@ class MqttSession final : public device::Uplink {
   std::string_view link() const override { return link_; }
 
   uint64_t connects() const { return connects_; }
+  bool connecting() const { return connecting_; }
   uint64_t disconnects() const { return disconnects_; }
   const CartId& cart() const { return cart_; }
 

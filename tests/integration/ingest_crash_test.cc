@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include "core/files.h"
+#include "core/time_format.h"
 #include "crypto/hash.h"
 #include "sim/fleet.h"
 #include "store/registry.h"
@@ -27,20 +29,19 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
   std::vector<std::string> serve = {bin, "serve", "--data-dir", fleet.data_dir(), "--broker",
                                     "127.0.0.1:" + std::to_string(fleet.port()), "--log-level", "warn"};
 
-  // What the carts sent, as an independent subscriber saw it: (cart, seq) → SHA-256 of the payload.
+  // What the carts sent, as an independent subscriber saw it. The handler only copies, so this
+  // subscriber keeps up and the broker never drops messages queued for it; decoding comes later.
   std::mutex mu;
-  std::map<std::pair<std::string, uint64_t>, store::Digest> sent;
+  std::vector<mqtt::Message> raw;
   auto watcher = fleet.ConnectIngest();
   watcher->SetMessageHandler([&](const mqtt::Message& m) {
-    auto ev = wire::CheckEvent(m.topic, m.payload);
-    if (!ev.ok()) return;
     std::lock_guard lock(mu);
-    sent[{wire::ParseEventTopic(m.topic)->cart.str(), ev->seq}] = crypto::Sha256(m.payload);
+    raw.push_back(m);
   });
   ASSERT_TRUE(watcher->Subscribe("carts/+/events/+", 1).ok());
   auto sent_count = [&] {
     std::lock_guard lock(mu);
-    return sent.size();
+    return raw.size();
   };
 
   auto ingest = std::make_unique<testing::BackgroundProcess>(serve, log);
@@ -90,11 +91,23 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
     return n;
   };
   for (int i = 0; i < 240 && count_stored() < sent_count(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(ingest->Stop(SIGTERM), 0) << "see " << log;
+  int last_exit = ingest->Stop(SIGTERM);
+  EXPECT_EQ(last_exit, 0) << "serve.log ends:\n" << [&] {
+    auto text = ReadFile(log);
+    std::string all = text.ok() ? *text : "";
+    return all.substr(all.size() > 3000 ? all.size() - 3000 : 0);
+  }();
 
   auto telemetry = std::move(store::Registry::WithBuiltinBackends().OpenTelemetry(
                                  "rocksdb:" + fleet.data_dir() + "/telemetry")).value();
   std::lock_guard lock(mu);
+  // (cart, seq) → SHA-256 of the payload the cart sent.
+  std::map<std::pair<std::string, uint64_t>, store::Digest> sent;
+  for (const auto& m : raw) {
+    auto ev = wire::CheckEvent(m.topic, m.payload);
+    ASSERT_TRUE(ev.ok()) << m.topic;
+    sent[{wire::ParseEventTopic(m.topic)->cart.str(), ev->seq}] = crypto::Sha256(m.payload);
+  }
   size_t stored = 0, missing = 0, wrong = 0;
   for (const auto& c : fleet.carts()) {
     std::set<uint64_t> seqs;
@@ -105,7 +118,12 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
       for (const auto& e : page->items) {
         EXPECT_TRUE(seqs.insert(e.seq).second) << c.id.str() << " seq " << e.seq << " stored twice";
         auto it = sent.find({c.id.str(), e.seq});
-        if (it == sent.end() || it->second != e.digest) ++wrong;
+        if (it == sent.end() || it->second != e.digest) {
+          if (++wrong <= 3) {
+            std::printf("stored but %s: %s seq %llu ts %s late %d\n", it == sent.end() ? "never seen sent" : "other bytes",
+                        c.id.str().c_str(), static_cast<unsigned long long>(e.seq), FormatTimeMillis(e.ts).c_str(), e.late);
+          }
+        }
       }
       cursor = page->next_cursor;
     } while (!cursor.empty());
@@ -113,7 +131,9 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
   }
   for (const auto& [key, digest] : sent) {
     auto found = telemetry->FindSeq(*CartId::Parse(key.first), key.second);
-    if (!found.ok() || !found->has_value()) ++missing;
+    if (!found.ok() || !found->has_value()) {
+      if (++missing <= 3) std::printf("sent, not stored: %s seq %llu\n", key.first.c_str(), static_cast<unsigned long long>(key.second));
+    }
   }
   EXPECT_EQ(missing, 0u) << "of " << sent.size() << " events sent";
   EXPECT_EQ(wrong, 0u);

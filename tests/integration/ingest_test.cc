@@ -213,7 +213,7 @@ TEST_F(IngestTest, EveryRejectReasonComesBackSignedAndNothingIsStored) {
   EXPECT_EQ(stored->items[0].body, first);
   // An identical redelivery is not a reject: counted as a duplicate.
   cart.Publish(EventType::kScan, first);
-  for (int i = 0; i < 100 && rig.service().stats().duplicates == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 500 && rig.service().stats().duplicates == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(rig.service().stats().duplicates, 1u);
 
   // revoked_cart, once the registry says so.

@@ -3,6 +3,7 @@
 // telemetry; valid traffic from the simulator is stored exactly once.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <condition_variable>
@@ -271,6 +272,63 @@ TEST_F(IngestTest, AnUnregisteredCartWithAValidCertificateIsUnknown) {
   ASSERT_TRUE(notice.ok());
   EXPECT_EQ(notice->reason, RejectReason::kUnknownCart);
   EXPECT_FALSE(Stored(rig.telemetry(), stranger, 1));
+}
+
+TEST_F(IngestTest, OperatorCommandsReadTheStoresWhileServeRuns) {
+  std::string bin = testing::BinaryPath("cartwright");
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), bin);
+    args.insert(args.end(), {"--data-dir", fleet_.data_dir()});
+    return testing::RunProcess(args);
+  };
+  testing::BackgroundProcess serve({bin, "serve", "--data-dir", fleet_.data_dir(), "--broker",
+                                    "127.0.0.1:" + std::to_string(fleet_.port())},
+                                   fleet_.data_dir() + "/serve.log");
+  pki::Layout layout(fleet_.data_dir());
+  // Wait for the sessions to subscribe before the cart speaks.
+  for (int i = 0; i < 200; ++i) {
+    auto log = ReadFile(fleet_.data_dir() + "/serve.log");
+    if (log.ok() && log->find("sessions on mqtts://") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CraftingCart cart(fleet_, fleet_.carts()[0], *ReadFile(layout.command_pub));
+  CraftingCart other(fleet_, fleet_.carts()[1], *ReadFile(layout.command_pub));
+  cart.Publish(EventType::kScan, cart.Sign(wire::ExampleEventJson(EventType::kScan, cart.id(), 41)));
+  cart.Publish(EventType::kScan, other.Sign(wire::ExampleEventJson(EventType::kScan, cart.id(), 42)));
+  ASSERT_TRUE(cart.NextNotice().has_value());  // the forged one was refused, so both are processed
+
+  testing::ProcessResult events;
+  for (int i = 0; i < 100; ++i) {
+    events = cli({"events", "--cart", cart.id().str()});
+    if (events.out.find("seq 41") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("CART-000001  seq 41"), std::string::npos) << events.out;
+  EXPECT_EQ(events.out.find("seq 42"), std::string::npos);
+  auto json = cli({"events", "--cart", cart.id().str(), "--json", "--type", "scan"});
+  EXPECT_NE(json.out.find("\"seq\":41"), std::string::npos) << json.out;
+  auto window = cli({"events", "--store", "STORE-001", "--since", "2026-11-22T10:00:00Z", "--until", "2026-11-22T11:00:00Z"});
+  EXPECT_NE(window.out.find("seq 41"), std::string::npos) << window.out << window.err;
+  auto outside = cli({"events", "--store", "STORE-001", "--since", "2026-11-22T11:00:00Z", "--until", "2026-11-22T12:00:00Z"});
+  EXPECT_EQ(outside.out, "");
+  auto rejects = cli({"rejects", "--reason", "bad_signature", "--json"});
+  EXPECT_EQ(rejects.exit_code, 0) << rejects.err;
+  EXPECT_NE(rejects.out.find("\"seq\":42"), std::string::npos) << rejects.out;
+  EXPECT_NE(rejects.out.find("\"cart_id\":\"CART-000001\""), std::string::npos);
+  EXPECT_EQ(cli({"rejects", "--reason", "schema_violation"}).out, "");
+
+  // Bad input: one line, exit 2.
+  for (auto args : std::vector<std::vector<std::string>>{{"events"},
+                                                       {"events", "--cart", "CART-1"},
+                                                       {"events", "--cart", "CART-000001", "--type", "scans"},
+                                                       {"events", "--store", "STORE-001", "--since", "yesterday", "--until", "now"},
+                                                       {"rejects", "--reason", "bad"}}) {
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 
 TEST_F(IngestTest, TheSimulatorsTrafficIsStoredExactlyOnce) {

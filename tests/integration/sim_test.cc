@@ -74,6 +74,8 @@ void CheckFleet(int carts, double speed, Duration duration) {
   o.duration = duration;
   o.seed = 42;
   o.mix.mean_idle = std::chrono::minutes(2);  // busy store: every cart shops in the window
+  o.mix.mean_scan_gap = std::chrono::seconds(15);  // and brisk shoppers, so sessions finish in it
+  o.mix.max_items = 10;
   // A gentle ramp: with other suites loading both cores, a 500/s TLS connect storm overflows the
   // broker's accept backlog and the kernel's SYN retries outlast the run (bench/fleet-scale.sh
   // measures connect storms; this test is about what the carts send).

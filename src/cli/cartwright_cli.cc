@@ -300,33 +300,30 @@ Status Events(const Config& config, const EventsArgs& a) {
     type = wire::ParseEventType(a.type);
     if (!type) return InvalidArgument("--type '" + a.type + "' is not an event type (session-start, scan, identify, session-end, health, fault, boot)");
   }
+  // One page at a time, from whichever query the flags name.
+  std::function<Result<store::Page<store::TelemetryEvent>>(store::TelemetryStore&, const std::string&)> fetch;
+  if (!a.cart.empty()) {
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(a.cart));
+    fetch = [cart](store::TelemetryStore& t, const std::string& cursor) { return t.NewestForCart(cart, 500, cursor); };
+  } else {
+    CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(a.store));
+    if (a.since.empty() || a.until.empty()) return InvalidArgument("--store needs --since and --until (RFC 3339 times)");
+    auto time_flag = [](const char* flag, const std::string& text) -> Result<Time> {
+      auto t = ParseRfc3339(text);
+      if (!t.ok()) return InvalidArgument(std::string(flag) + " '" + text + "' is not an RFC 3339 time, e.g. 2026-11-22T10:00:00Z");
+      return *t;
+    };
+    CW_ASSIGN_OR_RETURN(Time since, time_flag("--since", a.since));
+    CW_ASSIGN_OR_RETURN(Time until, time_flag("--until", a.until));
+    fetch = [store, since, until](store::TelemetryStore& t, const std::string& cursor) {
+      return t.ForStore(store, since, until, 500, cursor);
+    };
+  }
   CW_ASSIGN_OR_RETURN(auto telemetry, OpenTelemetryForReading(config));
   size_t shown = 0;
   std::string cursor;
-  if (!a.cart.empty()) {
-    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(a.cart));
-    do {
-      CW_ASSIGN_OR_RETURN(auto page, telemetry->NewestForCart(cart, 500, cursor));
-      for (const auto& e : page.items) {
-        if (type && e.type != *type) continue;
-        if (shown++ == a.limit) return Status::Ok();
-        PrintEvent(e, a.json);
-      }
-      cursor = page.next_cursor;
-    } while (!cursor.empty());
-    return Status::Ok();
-  }
-  CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(a.store));
-  if (a.since.empty() || a.until.empty()) return InvalidArgument("--store needs --since and --until (RFC 3339 times)");
-  auto time_flag = [](const char* flag, const std::string& text) -> Result<Time> {
-    auto t = ParseRfc3339(text);
-    if (!t.ok()) return InvalidArgument(std::string(flag) + " '" + text + "' is not an RFC 3339 time, e.g. 2026-11-22T10:00:00Z");
-    return *t;
-  };
-  CW_ASSIGN_OR_RETURN(Time since, time_flag("--since", a.since));
-  CW_ASSIGN_OR_RETURN(Time until, time_flag("--until", a.until));
   do {
-    CW_ASSIGN_OR_RETURN(auto page, telemetry->ForStore(store, since, until, 500, cursor));
+    CW_ASSIGN_OR_RETURN(auto page, fetch(*telemetry, cursor));
     for (const auto& e : page.items) {
       if (type && e.type != *type) continue;
       if (shown++ == a.limit) return Status::Ok();

@@ -144,9 +144,7 @@ Status Cart::PayAtTerminal(EmvTerminal& terminal) {
   if (session_.state() != SessionState::kActive) {
     return FailedPrecondition("cannot pay while the session is " + std::string(Name(session_.state())));
   }
-  int64_t total = 0;
-  for (const auto& l : basket_) total += l.price_cents * l.qty;
-  auto auth = terminal.Authorise(session_id_, total);
+  auto auth = terminal.Authorise(session_id_, BasketTotal());
   if (!auth.ok()) {
     display_ = "Payment not approved - please try another card";
     CW_RETURN_IF_ERROR(Fault("PAYMENT_FAIL", "warn", auth.error().message()));
@@ -155,12 +153,7 @@ Status Cart::PayAtTerminal(EmvTerminal& terminal) {
   return CompletePaid(*auth);
 }
 
-std::string Cart::HeldSessionPath() const { return flash_dir_ + "/session.json"; }
-
-Status Cart::HoldSession() {
-  if (flash_dir_.empty()) return Status::Ok();
-  wire::JsonBuilder b;
-  b.Field("session_id", session_id_);
+void Cart::WriteBasketItems(wire::JsonBuilder& b) const {
   auto& w = b.Key("items").writer();
   w.StartArray();
   for (const auto& l : basket_) {
@@ -174,6 +167,21 @@ Status Cart::HoldSession() {
     w.EndObject();
   }
   w.EndArray();
+}
+
+int64_t Cart::BasketTotal() const {
+  int64_t total = 0;
+  for (const auto& l : basket_) total += l.price_cents * l.qty;
+  return total;
+}
+
+std::string Cart::HeldSessionPath() const { return flash_dir_ + "/session.json"; }
+
+Status Cart::HoldSession() {
+  if (flash_dir_.empty()) return Status::Ok();
+  wire::JsonBuilder b;
+  b.Field("session_id", session_id_);
+  WriteBasketItems(b);
   return WriteFileAtomic(HeldSessionPath(), b.Finish(), 0600);
 }
 
@@ -232,27 +240,13 @@ Status Cart::LeaveStore(double lat, double lon) {
 void Cart::ReturnToStore() { outside_.reset(); }
 
 Status Cart::EmitSessionEnd(std::string_view status, const std::string* auth_token) {
-  int64_t total = 0;
+  int64_t total = BasketTotal();
   int count = 0;
-  for (const auto& l : basket_) {
-    total += l.price_cents * l.qty;
-    count += l.qty;
-  }
+  for (const auto& l : basket_) count += l.qty;
   Status st = Emit(wire::EventType::kSessionEnd, [&](wire::JsonBuilder& b) {
     b.Field("session_id", session_id_).Field("status", status).Field("item_count", count).Field("total_cents", total);
-    auto& w = b.Key("items").writer();
-    w.StartArray();
-    for (const auto& l : basket_) {
-      w.StartObject();
-      w.Key("sku");
-      w.String(l.sku.c_str());
-      w.Key("qty");
-      w.Int(l.qty);
-      w.Key("price_cents");
-      w.Int64(l.price_cents);
-      w.EndObject();
-    }
-    w.EndArray();
+    WriteBasketItems(b);
+    auto& w = b.writer();
     if (auth_token) {
       b.Key("payment");
       w.StartObject();

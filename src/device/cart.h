@@ -163,6 +163,9 @@ class Cart {
 
  private:
   Cart(Parts parts, ForwardQueue queue);
+  // "items": [{sku, qty, price_cents}…] — the basket as session-end and the held session write it.
+  void WriteBasketItems(wire::JsonBuilder& b) const;
+  int64_t BasketTotal() const;
   std::string HeldSessionPath() const;
   // Writes the paused session and its basket to flash (atomically), or removes it.
   Status HoldSession();

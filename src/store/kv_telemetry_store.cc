@@ -221,27 +221,11 @@ class KvTelemetryStore final : public TelemetryStore {
     std::string from = cart.str();
     std::string to = after.empty() ? PrefixEnd(from) : after;
     if (!after.empty() && after.compare(0, kCartLen, from) != 0) return InvalidArgument("cursor belongs to another cart");
-    Page<TelemetryEvent> page;
-    Status inner = Status::Ok();
-    Time now = clock_.Now();
-    std::string last;
-    CW_RETURN_IF_ERROR(kv_->Scan(OrderedKv::kEvents, from, to, /*reverse=*/true, [&](std::string_view k, std::string_view v) {
-      if (ValueExpiry(v) <= now) return true;
-      if (page.items.size() == limit) {
-        page.next_cursor = ToHex(AsBytes(last));
-        return false;
-      }
-      auto e = DecodeEvent(v);
-      if (!e.ok()) {
-        inner = e.error();
-        return false;
-      }
-      page.items.push_back(std::move(*e));
-      last = std::string(k);
-      return true;
-    }));
-    CW_RETURN_IF_ERROR(inner);
-    return page;
+    return Paged<TelemetryEvent>(OrderedKv::kEvents, from, to, /*reverse=*/true, limit,
+                                 [](std::string_view, std::string_view v) -> Result<std::optional<TelemetryEvent>> {
+                                   CW_ASSIGN_OR_RETURN(auto e, DecodeEvent(v));
+                                   return std::optional<TelemetryEvent>(std::move(e));
+                                 });
   }
 
   Result<Page<TelemetryEvent>> ForStore(const StoreId& store, Time since, Time until, size_t limit,
@@ -256,84 +240,72 @@ class KvTelemetryStore final : public TelemetryStore {
       if (after.compare(0, prefix.size(), prefix) != 0) return InvalidArgument("cursor belongs to another store");
       from = after + '\0';  // strictly after the last key returned
     }
-    Page<TelemetryEvent> page;
+    return Paged<TelemetryEvent>(
+        OrderedKv::kByStore, from, to, /*reverse=*/false, limit,
+        [&](std::string_view k, std::string_view) -> Result<std::optional<TelemetryEvent>> {
+          // The index key ends with ts(8) cart(11) seq(8): the event key, rearranged.
+          std::string_view tail = k.substr(prefix.size());
+          std::string event_key(tail.substr(8, kCartLen));
+          event_key.append(tail.substr(0, 8));
+          event_key.append(tail.substr(8 + kCartLen, 8));
+          CW_ASSIGN_OR_RETURN(auto value, kv_->Get(OrderedKv::kEvents, event_key));
+          if (!value) return std::optional<TelemetryEvent>();  // expired and removed between the reads
+          CW_ASSIGN_OR_RETURN(auto e, DecodeEvent(*value));
+          return std::optional<TelemetryEvent>(std::move(e));
+        });
+  }
+
+  Result<Page<DeadLetter>> Rejects(const RejectQuery& q) override {
+    CW_ASSIGN_OR_RETURN(std::string after, DecodeCursor(q.cursor));
+    // The by-cart index keys are cart(11) followed by the rejects table's key.
+    size_t skip = q.cart ? kCartLen : 0;
+    auto load = [&](std::string_view k, std::string_view) -> Result<std::optional<DeadLetter>> {
+      CW_ASSIGN_OR_RETURN(auto value, kv_->Get(OrderedKv::kRejects, std::string(k.substr(skip))));
+      if (!value || ValueExpiry(*value) <= clock_.Now()) return std::optional<DeadLetter>();
+      CW_ASSIGN_OR_RETURN(auto d, DecodeDeadLetter(*value));
+      if (q.reason && d.reason != *q.reason) return std::optional<DeadLetter>();
+      return std::optional<DeadLetter>(std::move(d));
+    };
+    if (!q.cart) return Paged<DeadLetter>(OrderedKv::kRejects, "", after, /*reverse=*/true, q.limit, load);
+    std::string from = q.cart->str();
+    return Paged<DeadLetter>(OrderedKv::kRejectsByCart, from, after.empty() ? PrefixEnd(from) : after,
+                             /*reverse=*/true, q.limit, load);
+  }
+
+  Status CompactExpired() override { return kv_->DropExpired(clock_.Now()); }
+
+ private:
+  // One page of a scan over `table`: entries whose value has expired are skipped, `load` turns a
+  // key and value into an item (nullopt skips it, an error ends the scan), and the cursor is the
+  // key of the last item returned.
+  template <typename T, typename Load>
+  Result<Page<T>> Paged(OrderedKv::Table table, const std::string& from, const std::string& to, bool reverse,
+                        size_t limit, Load load) {
+    Page<T> page;
     Status inner = Status::Ok();
     Time now = clock_.Now();
     std::string last;
-    CW_RETURN_IF_ERROR(kv_->Scan(OrderedKv::kByStore, from, to, /*reverse=*/false, [&](std::string_view k, std::string_view v) {
+    CW_RETURN_IF_ERROR(kv_->Scan(table, from, to, reverse, [&](std::string_view k, std::string_view v) {
       if (ValueExpiry(v) <= now) return true;
       if (page.items.size() == limit) {
         page.next_cursor = ToHex(AsBytes(last));
         return false;
       }
-      // The index key ends with ts(8) cart(11) seq(8): the event key, rearranged.
-      std::string_view tail = k.substr(prefix.size());
-      std::string event_key(tail.substr(8, kCartLen));
-      event_key.append(tail.substr(0, 8));
-      event_key.append(tail.substr(8 + kCartLen, 8));
-      auto value = kv_->Get(OrderedKv::kEvents, event_key);
-      if (!value.ok()) {
-        inner = value.error();
+      auto item = load(k, v);
+      if (!item.ok()) {
+        inner = item.error();
         return false;
       }
-      if (!*value) return true;  // expired and removed between the two reads
-      auto e = DecodeEvent(**value);
-      if (!e.ok()) {
-        inner = e.error();
-        return false;
+      if (*item) {
+        page.items.push_back(std::move(**item));
+        last = std::string(k);
       }
-      page.items.push_back(std::move(*e));
-      last = std::string(k);
       return true;
     }));
     CW_RETURN_IF_ERROR(inner);
     return page;
   }
 
-  Result<Page<DeadLetter>> Rejects(const RejectQuery& q) override {
-    CW_ASSIGN_OR_RETURN(std::string after, DecodeCursor(q.cursor));
-    Page<DeadLetter> page;
-    Status inner = Status::Ok();
-    Time now = clock_.Now();
-    std::string last;
-    auto take = [&](std::string_view index_key, std::string_view reject_key) -> bool {
-      auto value = kv_->Get(OrderedKv::kRejects, std::string(reject_key));
-      if (!value.ok()) {
-        inner = value.error();
-        return false;
-      }
-      if (!*value || ValueExpiry(**value) <= now) return true;
-      auto d = DecodeDeadLetter(**value);
-      if (!d.ok()) {
-        inner = d.error();
-        return false;
-      }
-      if (q.reason && d->reason != *q.reason) return true;
-      if (page.items.size() == q.limit) {
-        page.next_cursor = ToHex(AsBytes(last));
-        return false;
-      }
-      page.items.push_back(std::move(*d));
-      last = std::string(index_key);
-      return true;
-    };
-    Status st;
-    if (q.cart) {
-      std::string from = q.cart->str();
-      std::string to = after.empty() ? PrefixEnd(from) : after;
-      st = kv_->Scan(OrderedKv::kRejectsByCart, from, to, true,
-                     [&](std::string_view k, std::string_view) { return take(k, k.substr(kCartLen)); });
-    } else {
-      st = kv_->Scan(OrderedKv::kRejects, "", after, true, [&](std::string_view k, std::string_view) { return take(k, k); });
-    }
-    CW_RETURN_IF_ERROR(st);
-    CW_RETURN_IF_ERROR(inner);
-    return page;
-  }
-
-  Status CompactExpired() override { return kv_->DropExpired(clock_.Now()); }
-
- private:
   std::unique_ptr<OrderedKv> kv_;
   Clock& clock_;
   std::atomic<uint64_t> reject_counter_;

@@ -5,16 +5,11 @@
 
 #include "crypto/hash.h"
 #include "store/registry.h"
+#include "store/tests/conformance.h"
 #include "testing/temp_dir.h"
 
 namespace cw::store {
 namespace {
-
-struct Backend {
-  std::string name;
-  std::function<std::string(const std::string& dir)> uri;
-  bool persistent;
-};
 
 const Backend kBackends[] = {
     {"Memory", [](const std::string&) { return std::string("memory:"); }, false},
@@ -99,7 +94,7 @@ TEST_P(BlobStoreConformance, BlobsSurviveReopening) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlobStoreConformance, ::testing::ValuesIn(kBackends),
-                         [](const auto& info) { return info.param.name; });
+                         BackendName);
 
 }  // namespace
 }  // namespace cw::store

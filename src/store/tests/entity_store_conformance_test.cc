@@ -7,19 +7,14 @@
 
 #include "core/time_format.h"
 #include "store/registry.h"
+#include "store/tests/conformance.h"
 #include "testing/temp_dir.h"
 
 namespace cw::store {
 namespace {
 
-struct Backend {
-  std::string name;
-  // Returns a URI for a fresh, empty store; `dir` is a private temp directory.
-  std::function<std::string(const std::string& dir)> uri;
-};
-
 const Backend kBackends[] = {
-    {"SqliteMemory", [](const std::string&) { return std::string("sqlite::memory:"); }},
+    {"SqliteMemory", [](const std::string&) { return std::string("sqlite::memory:"); }, false},
     {"SqliteFile", [](const std::string& dir) { return "sqlite:" + dir + "/entity.db"; }},
 };
 
@@ -160,7 +155,7 @@ TEST(SqliteEntityStore, PersistsAcrossReopen) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreConformance, ::testing::ValuesIn(kBackends),
-                         [](const auto& info) { return info.param.name; });
+                         BackendName);
 
 }  // namespace
 }  // namespace cw::store

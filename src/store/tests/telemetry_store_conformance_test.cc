@@ -6,16 +6,11 @@
 
 #include "core/time_format.h"
 #include "store/registry.h"
+#include "store/tests/conformance.h"
 #include "testing/temp_dir.h"
 
 namespace cw::store {
 namespace {
-
-struct Backend {
-  std::string name;
-  std::function<std::string(const std::string& dir)> uri;
-  bool persistent;
-};
 
 const Backend kBackends[] = {
     {"Memory", [](const std::string&) { return std::string("memory:"); }, false},
@@ -234,7 +229,7 @@ TEST_P(TelemetryStoreConformance, CommittedDataSurvivesReopening) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryStoreConformance, ::testing::ValuesIn(kBackends),
-                         [](const auto& info) { return info.param.name; });
+                         BackendName);
 
 }  // namespace
 }  // namespace cw::store

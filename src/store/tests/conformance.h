@@ -1,0 +1,21 @@
+// What every store conformance suite is parameterised by: one row per backend.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+namespace cw::store {
+
+struct Backend {
+  std::string name;
+  // A URI for a fresh, empty store; `dir` is a private temp directory.
+  std::function<std::string(const std::string& dir)> uri;
+  bool persistent = true;  // false: a reopened store starts empty (cases about durability skip)
+};
+
+// Test names read "Backends/Suite.Case/Name".
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+}  // namespace cw::store

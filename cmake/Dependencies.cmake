@@ -12,6 +12,7 @@ find_package(Threads REQUIRED)
 # What the ingest's per-message path needs (the fuzz build stops there).
 pkg_check_modules(ROCKSDB REQUIRED IMPORTED_TARGET rocksdb)
 find_package(SQLite3 REQUIRED)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 find_package(spdlog REQUIRED)
 find_package(toml11 REQUIRED)
 

@@ -53,6 +53,13 @@ struct SessionIdTag {
   static bool Valid(std::string_view s);
 };
 
+// A Tier-2 customer account: a random UUID that says nothing about the person.
+struct AccountIdTag {
+  static constexpr std::string_view kName = "account id";
+  static constexpr std::string_view kRule = "lowercase UUID v4";
+  static bool Valid(std::string_view s) { return SessionIdTag::Valid(s); }
+};
+
 class CartId : public Id<CartIdTag> {
  public:
   using Id::Id;
@@ -69,6 +76,7 @@ class CartId : public Id<CartIdTag> {
 
 using StoreId = Id<StoreIdTag>;
 using SessionId = Id<SessionIdTag>;
+using AccountId = Id<AccountIdTag>;
 
 }  // namespace cw
 

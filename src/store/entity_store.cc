@@ -25,3 +25,42 @@ std::optional<CartStatus> ParseCartStatus(std::string_view s) {
 }
 
 }  // namespace cw::store
+
+namespace cw::store {
+
+std::string_view Name(SessionStatus s) {
+  switch (s) {
+    case SessionStatus::kActive: return "active";
+    case SessionStatus::kPaused: return "paused";
+    case SessionStatus::kComplete: return "complete";
+    case SessionStatus::kAbandoned: return "abandoned";
+    case SessionStatus::kVoided: return "voided";
+  }
+  return "?";
+}
+std::optional<SessionStatus> ParseSessionStatus(std::string_view s) {
+  for (auto v : {SessionStatus::kActive, SessionStatus::kPaused, SessionStatus::kComplete, SessionStatus::kAbandoned,
+                 SessionStatus::kVoided}) {
+    if (Name(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view Name(AccountKind k) { return k == AccountKind::kCardHolder ? "card_holder" : "registered"; }
+
+std::string_view Name(Role r) {
+  switch (r) {
+    case Role::kOps: return "ops";
+    case Role::kStaff: return "staff";
+    case Role::kAuditor: return "auditor";
+  }
+  return "?";
+}
+std::optional<Role> ParseRole(std::string_view s) {
+  for (auto v : {Role::kOps, Role::kStaff, Role::kAuditor}) {
+    if (Name(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace cw::store

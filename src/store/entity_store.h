@@ -1,19 +1,32 @@
 // store/entity_store.h — entity state: the relational, transactional store (DESIGN.md §3).
 //
-// This slice is the device registry: stores (tenant partner + data-residency region from
-// the start) and carts (identity, certificate, status). Later modules grow the model (sessions,
-// scans, accounts...) behind the same interface.
+// The model, with DESIGN.md §3's cardinalities:
+//   Store 1→N Cart · Cart 1→N Session · Account 1→N Session · Session 0..1→Account (guest sessions
+//   are first-class) · Session 1→N Scan · Scan N→1 Item (the store's catalog, synced from its POS;
+//   never edited here) · Session 0..1→Payment (an auth token, never card data).
+// Accounts here are Tier 2: a random customer UUID, loyalty numbers, session history. Names,
+// e-mails, phones and payment tokens of a person are Tier 3 and live only in the PII vault.
+//
+// The interface is split by who uses it, so a module depends on the slice it needs:
+//   DeviceRegistry (provisioning, the ingest's cart directory, fleet views), Catalog (catalog sync,
+//   weight checks), SessionLedger (the event projection; its writes are idempotent facts),
+//   AccountDirectory (the identity service), UserDirectory and the audit log (the API).
+// EntityStore is all of them over one database; backends are chosen by URI (sqlite:PATH,
+// postgresql://…) and pass one conformance suite.
 //
 // Contract for every method of every backend:
 //  - Thread-safe: may be called from any thread concurrently.
 //  - Not-found is reported as Code::kNotFound, never as an empty record.
-//  - Create calls are not idempotent: a second Add of the same key is kAlreadyExists and changes
-//    nothing. Updates of a missing key are kNotFound.
+//  - Add* calls are not idempotent: a second Add of the same key is kAlreadyExists and changes
+//    nothing. Record* calls (facts from events) are idempotent: the same fact twice, or facts in
+//    any order, leave the same state. Updates of a missing key are kNotFound.
 //  - Returned records are copies owned by the caller.
 //  - Backend trouble (disk, connection) is kUnavailable (retryable) or kInternal/kCorruption.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +40,13 @@ enum class Region { kUs, kEu };
 std::string_view Name(Region r);
 std::optional<Region> ParseRegion(std::string_view s);
 
+// A circle around the store's entrance; a cart leaving it raises GEOFENCE_EXIT.
+struct Geofence {
+  double lat = 0, lon = 0;
+  double radius_m = 150;
+  bool operator==(const Geofence&) const = default;
+};
+
 struct StoreRecord {
   StoreId id;
   std::string name;
@@ -34,6 +54,9 @@ struct StoreRecord {
   Region region = Region::kUs;
   std::string timezone;  // IANA, e.g. Europe/Berlin
   Time created_at;
+  std::optional<Geofence> geofence;
+  std::string ssid;           // the in-store Wi-Fi carts join
+  std::string opening_hours;  // OpenStreetMap syntax, e.g. "Mo-Sa 07:00-22:00; Su 09:00-18:00"
 };
 
 enum class CartStatus { kActive, kRevoked, kRetired };
@@ -51,9 +74,179 @@ struct CartRecord {
   Time registered_at;
 };
 
-class EntityStore {
+// A cart's last-known state, kept current from its health and boot events (newest seq wins, so
+// a late event from the store-and-forward buffer never overwrites a fresher one).
+struct CartState {
+  CartId cart;
+  uint64_t seq = 0;           // of the health event this state came from
+  Time reported_at{};         // that event's device time
+  std::string state;          // idle|active|paused|sleep
+  int battery_pct = 0;
+  int battery_mv = 0;
+  bool charging = false;
+  std::string link;           // wifi|lte-m
+  int rssi_dbm = 0;
+  std::string location_json;  // {"x_m","y_m","zone"} in store, {"lat","lon"} outside, as received
+  std::string firmware;       // the `fw` of the newest event
+};
+
+struct Maintenance {
+  bool in_maintenance = false;
+  std::string reason;
+  Time since{};
+};
+
+struct ItemRecord {
+  StoreId store;
+  std::string sku;
+  std::string name;
+  int64_t price_cents = 0;
+  std::optional<int> expected_weight_g;
+  std::string category;
+  bool operator==(const ItemRecord&) const = default;
+};
+
+// What one catalog sync changed.
+struct CatalogDiff {
+  std::vector<std::string> added, changed, removed;  // skus
+};
+
+enum class SessionStatus { kActive, kPaused, kComplete, kAbandoned, kVoided };
+std::string_view Name(SessionStatus s);
+std::optional<SessionStatus> ParseSessionStatus(std::string_view s);
+
+// Facts the projection records, one per event (the (cart, seq) of the event makes it idempotent).
+struct SessionStartFact {
+  SessionId session;
+  CartId cart;
+  StoreId store;
+  uint64_t seq = 0;
+  Time ts{};
+};
+
+struct ScanFact {
+  SessionId session;
+  CartId cart;
+  StoreId store;
+  uint64_t seq = 0;
+  Time ts{};
+  std::string sku;
+  int qty = 1;
+  int64_t price_cents = 0;
+  int weight_delta_g = 0;
+  std::optional<int> expected_weight_g;  // the catalog's (else the cart's) per-unit weight, if known
+  bool weight_mismatch = false;          // decided by the projection (never blocks the shopper)
+};
+
+struct LineItem {
+  std::string sku;
+  int qty = 1;
+  int64_t price_cents = 0;
+  bool operator==(const LineItem&) const = default;
+};
+
+struct PaymentRecord {
+  std::string auth_token;  // the terminal's authorisation reference (never card data)
+  int64_t amount_cents = 0;
+  std::string status;      // authorized
+  Time ts{};
+};
+
+struct SessionEndFact {
+  SessionId session;
+  CartId cart;
+  StoreId store;
+  uint64_t seq = 0;
+  Time ts{};
+  SessionStatus status = SessionStatus::kComplete;  // complete|abandoned|voided
+  int item_count = 0;
+  int64_t total_cents = 0;
+  std::vector<LineItem> items;
+  std::optional<PaymentRecord> payment;
+};
+
+// A fault event that names a session (BATTERY_CLIFF, EXIT_WITHOUT_PAY, WEIGHT_MISMATCH…).
+struct SessionFaultFact {
+  SessionId session;
+  CartId cart;
+  StoreId store;
+  uint64_t seq = 0;
+  Time ts{};
+  std::string code;
+};
+
+struct ScanRecord {
+  CartId cart;  // the cart that scanned it (differs from the session's after a battery-swap merge)
+  uint64_t seq = 0;
+  Time ts{};
+  std::string sku;
+  int qty = 1;
+  int64_t price_cents = 0;
+  int weight_delta_g = 0;
+  std::optional<int> expected_weight_g;
+  bool weight_mismatch = false;
+  std::optional<SessionId> carried_from;  // set on scans carried over from a merged session
+};
+
+struct SessionRecord {
+  SessionId id;
+  CartId cart;
+  StoreId store;
+  SessionStatus status = SessionStatus::kActive;
+  Time started_at{};             // the session-start's ts, else the earliest scan's
+  std::optional<Time> ended_at;  // the session-end's ts
+  std::optional<AccountId> account;  // nullopt: a guest session
+  std::string customer_ref;      // session-scoped ephemeral reference sent to the cart ("" if none)
+  std::string identified_by;     // loyalty|payment_token|app_qr ("" if guest)
+  // Derived from the facts, the same whatever order they arrived in:
+  int scan_count = 0;             // units scanned (sum of qty), carried-over scans included
+  int64_t scan_total_cents = 0;   // sum of qty × price over the scans
+  int weight_mismatches = 0;      // scans flagged for loss prevention
+  std::optional<int> claimed_item_count;      // from session-end
+  std::optional<int64_t> claimed_total_cents;  // from session-end
+  bool totals_mismatch = false;   // session-end's totals differ from the scans
+  std::vector<std::string> fault_codes;  // codes of faults naming this session, sorted, unique
+  std::optional<PaymentRecord> payment;
+  std::optional<SessionId> merged_into;  // a battery-swap: this session continued there
+};
+
+struct SessionQuery {
+  std::optional<StoreId> store;
+  std::optional<CartId> cart;
+  std::optional<AccountId> account;
+  std::optional<SessionStatus> status;
+  bool flagged_only = false;  // weight mismatches, totals mismatches or an EXIT_WITHOUT_PAY fault
+  size_t limit = 100;
+};
+
+enum class AccountKind { kRegistered, kCardHolder };
+std::string_view Name(AccountKind k);
+
+// Tier 2: pseudonymous. The person behind a registered account is in the vault under the same id.
+struct AccountRecord {
+  AccountId id;
+  AccountKind kind = AccountKind::kRegistered;
+  Time created_at{};
+  std::vector<std::string> loyalty_numbers;
+};
+
+enum class Role { kOps, kStaff, kAuditor };
+std::string_view Name(Role r);
+std::optional<Role> ParseRole(std::string_view s);
+
+struct UserRecord {
+  std::string name;            // the login
+  Role role = Role::kStaff;
+  std::optional<StoreId> store;  // staff: the one store they may see
+  std::string password_hash;     // encoded by the API's password hasher
+  std::string totp_secret;       // ops: base32 RFC 6238 secret ("" for other roles)
+  Time created_at{};
+  bool disabled = false;
+};
+
+class DeviceRegistry {
  public:
-  virtual ~EntityStore() = default;
+  virtual ~DeviceRegistry() = default;
 
   // Adds a store. kAlreadyExists if the id is taken.
   virtual Status AddStore(const StoreRecord& store) = 0;
@@ -74,6 +267,111 @@ class EntityStore {
   // The smallest cart number above every registered one (1 for an empty registry). Two
   // provisioners may get the same number; the loser's AddCart fails with kAlreadyExists and retries.
   virtual Result<uint32_t> NextCartNumber() = 0;
+
+  // Keeps `state` if its seq is above the stored one (idempotent, order-tolerant); kNotFound for
+  // an unregistered cart.
+  virtual Status RecordCartState(const CartState& state) = 0;
+  // kNotFound if the cart has never reported.
+  virtual Result<CartState> GetCartState(const CartId& cart) = 0;
+  // Marks a cart out of (or back in) service. kNotFound if no such cart.
+  virtual Status SetMaintenance(const CartId& cart, const Maintenance& maintenance) = 0;
+  // Not in maintenance (the default) for a cart never marked; kNotFound if no such cart.
+  virtual Result<Maintenance> GetMaintenance(const CartId& cart) = 0;
 };
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // Makes the store's catalog exactly `items` (all for `store`, skus unique) in one transaction
+  // and reports what changed; the same items again change nothing. kNotFound if no such store;
+  // InvalidArgument for an item of another store or a repeated sku (nothing applied).
+  virtual Result<CatalogDiff> ReplaceCatalog(const StoreId& store, std::span<const ItemRecord> items) = 0;
+  // kNotFound if the store has no such sku.
+  virtual Result<ItemRecord> GetItem(const StoreId& store, const std::string& sku) = 0;
+  // The store's items ordered by sku.
+  virtual Result<std::vector<ItemRecord>> ListItems(const StoreId& store) = 0;
+};
+
+class SessionLedger {
+ public:
+  virtual ~SessionLedger() = default;
+
+  // Each Record* keeps one event's fact and re-derives the session's status and totals. A fact
+  // for a session not seen yet creates it (events arrive in any order). A fact whose (cart, seq)
+  // is already recorded changes nothing.
+  virtual Status RecordSessionStart(const SessionStartFact& fact) = 0;
+  virtual Status RecordScan(const ScanFact& fact) = 0;
+  virtual Status RecordSessionEnd(const SessionEndFact& fact) = 0;
+  virtual Status RecordSessionFault(const SessionFaultFact& fact) = 0;
+  // Links a session to an account (mid-shop too: the whole session becomes the account's). The
+  // first identification of a session wins; a later one for another account is
+  // kFailedPrecondition and changes nothing; the same one again is Ok.
+  virtual Status IdentifySession(const SessionId& session, const CartId& cart, const StoreId& store,
+                                 const AccountId& account, const std::string& method, const std::string& customer_ref,
+                                 Time ts) = 0;
+  // Battery swap: `from`'s scans are carried over into `into` (which then counts them) and `from`
+  // is marked merged. Idempotent; kNotFound if either session is unknown; kFailedPrecondition if
+  // `from` was already merged elsewhere.
+  virtual Status MergeSessions(const SessionId& from, const SessionId& into) = 0;
+
+  // kNotFound if no such session.
+  virtual Result<SessionRecord> GetSession(const SessionId& id) = 0;
+  // The session's scans (its own and carried-over ones) ordered by (ts, cart, seq).
+  virtual Result<std::vector<ScanRecord>> ListScans(const SessionId& id) = 0;
+  // Newest first by started_at.
+  virtual Result<std::vector<SessionRecord>> ListSessions(const SessionQuery& query) = 0;
+};
+
+class AccountDirectory {
+ public:
+  virtual ~AccountDirectory() = default;
+
+  // kAlreadyExists if the id or one of the loyalty numbers is taken (nothing is added).
+  virtual Status AddAccount(const AccountRecord& account) = 0;
+  // kNotFound if no such account.
+  virtual Result<AccountRecord> GetAccount(const AccountId& id) = 0;
+  // The account holding a loyalty number; kNotFound if none.
+  virtual Result<AccountId> FindByLoyalty(const std::string& loyalty_number) = 0;
+  // The anonymous card-holder account for a payment token's blind index, created on first sight
+  // with `new_id` (a caller-made random id) at `now`. The same index always gives the same account.
+  virtual Result<AccountId> CardHolderFor(const std::string& token_index, const AccountId& new_id, Time now) = 0;
+  // Keeps a single-use app code (by its digest) for an account until `expires_at`.
+  virtual Status AddAppCode(const std::string& code_digest, const AccountId& account, Time issued_at,
+                            Time expires_at) = 0;
+  // Consumes an app code: the account if the code exists, is unexpired at `now` and unused, and
+  // marks it used. kNotFound for an unknown code, kDeadlineExceeded for an expired one,
+  // kFailedPrecondition for one already used.
+  virtual Result<AccountId> RedeemAppCode(const std::string& code_digest, Time now) = 0;
+};
+
+class UserDirectory {
+ public:
+  virtual ~UserDirectory() = default;
+  // kAlreadyExists if the name is taken; InvalidArgument if a staff user has no store or an
+  // ops/auditor user has one; kNotFound if the store does not exist.
+  virtual Status AddUser(const UserRecord& user) = 0;
+  // kNotFound if no such user.
+  virtual Result<UserRecord> GetUser(const std::string& name) = 0;
+  virtual Result<std::vector<UserRecord>> ListUsers() = 0;
+};
+
+class AuditLog;  // store/audit_log.h
+
+class EntityStore : public DeviceRegistry,
+                    public Catalog,
+                    public SessionLedger,
+                    public AccountDirectory,
+                    public UserDirectory {
+ public:
+  // The API's request audit log (hash-chained), kept in the same database.
+  virtual AuditLog& audit() = 0;
+};
+
+// The backends, also reachable through store::Registry ("sqlite:PATH", "postgresql://…").
+// `clock` stamps migrations and audit records.
+Result<std::unique_ptr<EntityStore>> OpenSqliteEntityStore(const std::string& path, Clock& clock = Clock::System());
+Result<std::unique_ptr<EntityStore>> OpenPostgresEntityStore(const std::string& conninfo,
+                                                             Clock& clock = Clock::System());
 
 }  // namespace cw::store

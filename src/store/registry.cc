@@ -1,6 +1,5 @@
 #include "store/registry.h"
 
-#include "store/sqlite_entity_store.h"
 
 namespace cw::store {
 
@@ -11,7 +10,13 @@ Registry Registry::WithBuiltinBackends() {
 }
 
 void RegisterBuiltinBackends(Registry& registry) {
-  registry.entity.Register("sqlite", [](const std::string& path) { return OpenSqliteEntityStore(path); });
+  registry.entity.Register("sqlite", [](const std::string& path, Clock& clock) { return OpenSqliteEntityStore(path, clock); });
+  // libpq takes the whole URI ("postgresql://user@host:port/db?…").
+  for (const char* scheme : {"postgresql", "postgres"}) {
+    registry.entity.Register(scheme, [scheme](const std::string& rest, Clock& clock) {
+      return OpenPostgresEntityStore(std::string(scheme) + ":" + rest, clock);
+    });
+  }
   registry.telemetry.Register("rocksdb", [](const std::string& path, Clock& clock, OpenMode mode) {
     return OpenRocksTelemetryStore(path, clock, mode);
   });

@@ -56,12 +56,15 @@ class BackendTable {
 
 class Registry {
  public:
-  BackendTable<EntityStore> entity{"entity"};
+  // Entity backends get the clock that stamps migrations and audit records.
+  BackendTable<EntityStore, Clock&> entity{"entity"};
   // Telemetry backends get the clock that decides what has expired.
   BackendTable<TelemetryStore, Clock&, OpenMode> telemetry{"telemetry"};
   BackendTable<BlobStore> blobs{"blob"};
 
-  Result<std::unique_ptr<EntityStore>> OpenEntity(const std::string& uri) const { return entity.Open(uri); }
+  Result<std::unique_ptr<EntityStore>> OpenEntity(const std::string& uri, Clock& clock = Clock::System()) const {
+    return entity.Open(uri, clock);
+  }
   Result<std::unique_ptr<TelemetryStore>> OpenTelemetry(const std::string& uri, Clock& clock = Clock::System(),
                                                         OpenMode mode = OpenMode::kReadWrite) const {
     return telemetry.Open(uri, clock, mode);
@@ -72,7 +75,7 @@ class Registry {
   static Registry WithBuiltinBackends();
 };
 
-// Adds sqlite: (entity), rocksdb: and memory: (telemetry), file: and memory: (blobs).
+// Adds sqlite: and postgresql:/postgres: (entity), rocksdb: and memory: (telemetry), file: and memory: (blobs).
 void RegisterBuiltinBackends(Registry& registry);
 
 }  // namespace cw::store

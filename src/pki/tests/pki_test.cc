@@ -8,7 +8,7 @@
 #include "core/files.h"
 #include "core/time_format.h"
 #include "crypto/key_store.h"
-#include "store/sqlite_entity_store.h"
+#include "store/entity_store.h"
 #include "testing/temp_dir.h"
 
 namespace cw::pki {

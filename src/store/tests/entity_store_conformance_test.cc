@@ -1,47 +1,16 @@
-// The entity-store conformance suite: every backend must pass every case (rocksdb env_basic_test
-// style). Adding a backend means adding one line to kBackends.
+// The entity-store conformance suite, device-registry part: every backend must pass every case
+// (rocksdb env_basic_test style). Adding a backend means adding one line to kEntityBackends
+// (entity_fixture.h). The model's other slices are in entity_model_conformance_test.cc.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <thread>
 
 #include "core/time_format.h"
-#include "store/registry.h"
-#include "store/tests/conformance.h"
-#include "testing/temp_dir.h"
+#include "store/tests/entity_fixture.h"
 
 namespace cw::store {
 namespace {
-
-const Backend kBackends[] = {
-    {"SqliteMemory", [](const std::string&) { return std::string("sqlite::memory:"); }, false},
-    {"SqliteFile", [](const std::string& dir) { return "sqlite:" + dir + "/entity.db"; }},
-};
-
-const Time kT0 = *ParseWireTime("2026-11-22T10:00:00.000Z");
-
-StoreRecord MakeStore(const std::string& id, Region region = Region::kEu) {
-  return {*StoreId::Parse(id), "Markt " + id, "freshco", region, "Europe/Berlin", kT0};
-}
-
-CartRecord MakeCart(uint32_t n, const std::string& store) {
-  std::string s = std::to_string(n);
-  return {CartId::FromNumber(n), *StoreId::Parse(store), "SN" + s, "fp" + s, "pub" + s, "cert" + s,
-          CartStatus::kActive, kT0 + std::chrono::seconds(n)};
-}
-
-class EntityStoreConformance : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    uri_ = GetParam().uri(tmp_.path());
-    auto s = Registry::WithBuiltinBackends().OpenEntity(uri_);
-    ASSERT_TRUE(s.ok()) << s.error().ToString();
-    store_ = std::move(s).value();
-  }
-  cw::testing::TempDir tmp_;
-  std::string uri_;
-  std::unique_ptr<EntityStore> store_;
-};
 
 TEST_P(EntityStoreConformance, StoresRoundTripAndListInOrder) {
   ASSERT_TRUE(store_->AddStore(MakeStore("STORE-002", Region::kUs)).ok());
@@ -154,7 +123,7 @@ TEST(SqliteEntityStore, PersistsAcrossReopen) {
   EXPECT_EQ(s->GetCart(CartId::FromNumber(5))->serial, "SN5");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreConformance, ::testing::ValuesIn(kBackends),
+INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreConformance, ::testing::ValuesIn(kEntityBackends),
                          BackendName);
 
 }  // namespace

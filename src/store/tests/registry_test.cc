@@ -27,7 +27,7 @@ TEST(Registry, UnwritablePathIsAClearError) {
 TEST(Registry, ForksAddBackendsExplicitly) {
   Registry r;
   bool called = false;
-  r.entity.Register("mem", [&](const std::string& rest) -> Result<std::unique_ptr<EntityStore>> {
+  r.entity.Register("mem", [&](const std::string& rest, Clock&) -> Result<std::unique_ptr<EntityStore>> {
     called = true;
     EXPECT_EQ(rest, "//x");
     return Unsupported("test");

@@ -1,0 +1,846 @@
+// The entity store, written once over store/sql.h: SQLite and PostgreSQL run the same statements.
+//
+// Sessions are projected from facts. Each fact is kept in its own row keyed by the event that
+// carried it, and everything a reader sees (status, totals, flags) is re-derived from the facts by
+// Refresh() in the same transaction — a pure function of the set of facts, so any arrival order
+// and any duplicates give the same state.
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "store/audit_log.h"
+#include "store/entity_store.h"
+#include "store/sql.h"
+
+namespace cw::store {
+namespace {
+
+using sql::Rows;
+using sql::Tx;
+using sql::Value;
+
+const std::vector<sql::Migration>& Migrations() {
+  static const std::string v1 = R"sql(
+CREATE TABLE stores (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL,
+  partner       TEXT NOT NULL,
+  region        TEXT NOT NULL CHECK (region IN ('us', 'eu')),
+  timezone      TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL
+);
+CREATE TABLE carts (
+  id               TEXT PRIMARY KEY,
+  store_id         TEXT NOT NULL REFERENCES stores (id),
+  serial           TEXT NOT NULL UNIQUE,
+  cert_fingerprint TEXT NOT NULL UNIQUE,
+  public_key_pem   TEXT NOT NULL,
+  certificate_pem  TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'retired')),
+  registered_at_us BIGINT NOT NULL
+);
+CREATE INDEX carts_by_store ON carts (store_id, id);
+)sql";
+  static const std::string v2 = R"sql(
+ALTER TABLE stores ADD COLUMN geofence_lat DOUBLE PRECISION;
+ALTER TABLE stores ADD COLUMN geofence_lon DOUBLE PRECISION;
+ALTER TABLE stores ADD COLUMN geofence_radius_m DOUBLE PRECISION;
+ALTER TABLE stores ADD COLUMN ssid TEXT NOT NULL DEFAULT '';
+ALTER TABLE stores ADD COLUMN opening_hours TEXT NOT NULL DEFAULT '';
+CREATE TABLE cart_state (
+  cart_id        TEXT PRIMARY KEY REFERENCES carts (id),
+  seq            BIGINT NOT NULL,
+  reported_at_us BIGINT NOT NULL,
+  state          TEXT NOT NULL,
+  battery_pct    INTEGER NOT NULL,
+  battery_mv     INTEGER NOT NULL,
+  charging       INTEGER NOT NULL,
+  link           TEXT NOT NULL,
+  rssi_dbm       INTEGER NOT NULL,
+  location_json  TEXT NOT NULL,
+  firmware       TEXT NOT NULL
+);
+CREATE TABLE cart_maintenance (
+  cart_id        TEXT PRIMARY KEY REFERENCES carts (id),
+  in_maintenance INTEGER NOT NULL,
+  reason         TEXT NOT NULL,
+  since_us       BIGINT NOT NULL
+);
+CREATE TABLE items (
+  store_id          TEXT NOT NULL REFERENCES stores (id),
+  sku               TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  price_cents       BIGINT NOT NULL CHECK (price_cents >= 0),
+  expected_weight_g INTEGER,
+  category          TEXT NOT NULL,
+  PRIMARY KEY (store_id, sku)
+);
+CREATE TABLE accounts (
+  id            TEXT PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('registered', 'card_holder')),
+  created_at_us BIGINT NOT NULL
+);
+CREATE TABLE loyalty_numbers (
+  number     TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts (id)
+);
+CREATE INDEX loyalty_by_account ON loyalty_numbers (account_id);
+CREATE TABLE card_holders (
+  token_index TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL UNIQUE REFERENCES accounts (id)
+);
+CREATE TABLE app_codes (
+  code_digest   TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts (id),
+  issued_at_us  BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL,
+  used_at_us    BIGINT
+);
+CREATE TABLE sessions (
+  id                  TEXT PRIMARY KEY,
+  cart_id             TEXT NOT NULL REFERENCES carts (id),
+  store_id            TEXT NOT NULL REFERENCES stores (id),
+  start_seq           BIGINT,
+  start_ts_us         BIGINT,
+  first_seen_us       BIGINT NOT NULL,
+  end_seq             BIGINT,
+  end_ts_us           BIGINT,
+  end_status          TEXT CHECK (end_status IN ('complete', 'abandoned', 'voided')),
+  claimed_item_count  INTEGER,
+  claimed_total_cents BIGINT,
+  account_id          TEXT REFERENCES accounts (id),
+  customer_ref        TEXT NOT NULL DEFAULT '',
+  identified_by       TEXT NOT NULL DEFAULT '',
+  merged_into         TEXT REFERENCES sessions (id),
+  status              TEXT NOT NULL CHECK (status IN ('active', 'paused', 'complete', 'abandoned', 'voided')),
+  scan_count          INTEGER NOT NULL DEFAULT 0,
+  scan_total_cents    BIGINT NOT NULL DEFAULT 0,
+  weight_mismatches   INTEGER NOT NULL DEFAULT 0,
+  totals_mismatch     INTEGER NOT NULL DEFAULT 0,
+  exit_without_pay    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_by_store ON sessions (store_id, first_seen_us);
+CREATE INDEX sessions_by_cart ON sessions (cart_id, first_seen_us);
+CREATE INDEX sessions_by_account ON sessions (account_id, first_seen_us);
+CREATE TABLE scans (
+  session_id        TEXT NOT NULL REFERENCES sessions (id),
+  cart_id           TEXT NOT NULL,
+  seq               BIGINT NOT NULL,
+  ts_us             BIGINT NOT NULL,
+  sku               TEXT NOT NULL,
+  qty               INTEGER NOT NULL,
+  price_cents       BIGINT NOT NULL,
+  weight_delta_g    INTEGER NOT NULL,
+  expected_weight_g INTEGER,
+  weight_mismatch   INTEGER NOT NULL,
+  carried_from      TEXT,
+  PRIMARY KEY (session_id, cart_id, seq)
+);
+CREATE TABLE session_lines (
+  session_id  TEXT NOT NULL REFERENCES sessions (id),
+  line        INTEGER NOT NULL,
+  sku         TEXT NOT NULL,
+  qty         INTEGER NOT NULL,
+  price_cents BIGINT NOT NULL,
+  PRIMARY KEY (session_id, line)
+);
+CREATE TABLE session_faults (
+  cart_id    TEXT NOT NULL,
+  seq        BIGINT NOT NULL,
+  session_id TEXT NOT NULL REFERENCES sessions (id),
+  ts_us      BIGINT NOT NULL,
+  code       TEXT NOT NULL,
+  PRIMARY KEY (cart_id, seq)
+);
+CREATE INDEX session_faults_by_session ON session_faults (session_id);
+CREATE TABLE payments (
+  session_id   TEXT PRIMARY KEY REFERENCES sessions (id),
+  auth_token   TEXT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  status       TEXT NOT NULL,
+  ts_us        BIGINT NOT NULL
+);
+CREATE TABLE users (
+  name          TEXT PRIMARY KEY,
+  role          TEXT NOT NULL CHECK (role IN ('ops', 'staff', 'auditor')),
+  store_id      TEXT REFERENCES stores (id),
+  password_hash TEXT NOT NULL,
+  totp_secret   TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  disabled      INTEGER NOT NULL DEFAULT 0
+);
+)sql" + AuditTableSql("audit_log");
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}};
+  return migrations;
+}
+
+int64_t Micros(Time t) { return t.time_since_epoch().count(); }
+Time FromMicros(int64_t us) { return Time(Duration(us)); }
+
+double ToDouble(const std::string& s) {
+  double v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+std::string FromDouble(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+class SqlEntityStore final : public EntityStore {
+ public:
+  SqlEntityStore(std::unique_ptr<sql::Database> db, Clock& clock)
+      : db_(std::move(db)), audit_(OpenSqlAuditLog(*db_, "audit_log", clock)) {}
+
+  AuditLog& audit() override { return *audit_; }
+
+  // ---- DeviceRegistry ----------------------------------------------------------------------------
+
+  Status AddStore(const StoreRecord& s) override {
+    auto n = db_->Exec(
+        "INSERT INTO stores (id, name, partner, region, timezone, created_at_us, geofence_lat, geofence_lon, "
+        "geofence_radius_m, ssid, opening_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        {s.id.str(), s.name, s.partner, std::string(Name(s.region)), s.timezone, Micros(s.created_at),
+         s.geofence ? Value(FromDouble(s.geofence->lat)) : sql::Null(),
+         s.geofence ? Value(FromDouble(s.geofence->lon)) : sql::Null(),
+         s.geofence ? Value(FromDouble(s.geofence->radius_m)) : sql::Null(), s.ssid, s.opening_hours});
+    if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("store " + s.id.str() + " already exists");
+    return n.status();
+  }
+
+  Result<StoreRecord> GetStore(const StoreId& id) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kStoreColumns) + " WHERE id = $1", {id.str()}));
+    if (rows.empty()) return NotFound("store " + id.str() + " does not exist");
+    return ReadStore(rows[0]);
+  }
+
+  Result<std::vector<StoreRecord>> ListStores() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kStoreColumns) + " ORDER BY id"));
+    return ReadAll<StoreRecord>(rows, ReadStore);
+  }
+
+  Status AddCart(const CartRecord& c) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows store, tx.Query("SELECT 1 FROM stores WHERE id = $1", {c.store.str()}));
+      if (store.empty()) return NotFound("store " + c.store.str() + " does not exist");
+      auto n = tx.Exec(
+          "INSERT INTO carts (id, store_id, serial, cert_fingerprint, public_key_pem, certificate_pem, status, "
+          "registered_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          {c.id.str(), c.store.str(), c.serial, c.cert_fingerprint, c.public_key_pem, c.certificate_pem,
+           std::string(Name(c.status)), Micros(c.registered_at)});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) {
+        return AlreadyExists("cart " + c.id.str() + ", serial " + c.serial + " or its certificate is already registered");
+      }
+      return n.status();
+    });
+  }
+
+  Result<CartRecord> GetCart(const CartId& id) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kCartColumns) + " WHERE id = $1", {id.str()}));
+    if (rows.empty()) return NotFound("cart " + id.str() + " is not registered");
+    return ReadCart(rows[0]);
+  }
+
+  Result<std::vector<CartRecord>> ListCarts(const std::optional<StoreId>& store) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kCartColumns) + " WHERE (CAST($1 AS TEXT) IS NULL OR store_id = $1) ORDER BY id",
+                                              {store ? Value(store->str()) : sql::Null()}));
+    return ReadAll<CartRecord>(rows, ReadCart);
+  }
+
+  Status SetCartStatus(const CartId& id, CartStatus status) override {
+    CW_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE carts SET status = $1 WHERE id = $2",
+                                             {std::string(Name(status)), id.str()}));
+    if (n == 0) return NotFound("cart " + id.str() + " is not registered");
+    return Status::Ok();
+  }
+
+  Result<uint32_t> NextCartNumber() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT MAX(id) FROM carts"));
+    if (rows.empty() || rows[0].IsNull(0)) return 1u;
+    CW_ASSIGN_OR_RETURN(CartId max, CartId::Parse(rows[0].Text(0)));
+    if (max.number() >= 999999) return FailedPrecondition("cart id space CART-000001..CART-999999 is exhausted");
+    return max.number() + 1;
+  }
+
+  Status RecordCartState(const CartState& s) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(RequireCart(tx, s.cart));
+      CW_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO cart_state (cart_id, seq, reported_at_us, state, battery_pct, battery_mv, charging, link, "
+          "rssi_dbm, location_json, firmware) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+          "ON CONFLICT (cart_id) DO UPDATE SET seq = excluded.seq, reported_at_us = excluded.reported_at_us, "
+          "state = excluded.state, battery_pct = excluded.battery_pct, battery_mv = excluded.battery_mv, "
+          "charging = excluded.charging, link = excluded.link, rssi_dbm = excluded.rssi_dbm, "
+          "location_json = excluded.location_json, firmware = excluded.firmware WHERE cart_state.seq < excluded.seq",
+          {s.cart.str(), static_cast<int64_t>(s.seq), Micros(s.reported_at), s.state, int64_t{s.battery_pct},
+           int64_t{s.battery_mv}, int64_t{s.charging}, s.link, int64_t{s.rssi_dbm}, s.location_json, s.firmware})
+                             .status());
+      // A paused/resumed cart changes the status of its open session.
+      CW_ASSIGN_OR_RETURN(Rows open, tx.Query("SELECT id FROM sessions WHERE cart_id = $1 AND end_seq IS NULL",
+                                              {s.cart.str()}));
+      for (const auto& r : open) CW_RETURN_IF_ERROR(Refresh(tx, r.Text(0)));
+      return Status::Ok();
+    });
+  }
+
+  Result<CartState> GetCartState(const CartId& cart) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(
+        "SELECT seq, reported_at_us, state, battery_pct, battery_mv, charging, link, rssi_dbm, location_json, firmware "
+        "FROM cart_state WHERE cart_id = $1", {cart.str()}));
+    if (rows.empty()) return NotFound("cart " + cart.str() + " has not reported its state");
+    const auto& r = rows[0];
+    return CartState{cart, static_cast<uint64_t>(r.Int(0)), FromMicros(r.Int(1)), r.Text(2), static_cast<int>(r.Int(3)),
+                     static_cast<int>(r.Int(4)), r.Int(5) != 0, r.Text(6), static_cast<int>(r.Int(7)), r.Text(8), r.Text(9)};
+  }
+
+  Status SetMaintenance(const CartId& cart, const Maintenance& m) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(RequireCart(tx, cart));
+      return tx.Exec("INSERT INTO cart_maintenance (cart_id, in_maintenance, reason, since_us) VALUES ($1, $2, $3, $4) "
+                     "ON CONFLICT (cart_id) DO UPDATE SET in_maintenance = excluded.in_maintenance, "
+                     "reason = excluded.reason, since_us = excluded.since_us",
+                     {cart.str(), int64_t{m.in_maintenance}, m.reason, Micros(m.since)})
+          .status();
+    });
+  }
+
+  Result<Maintenance> GetMaintenance(const CartId& cart) override {
+    Maintenance m;
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(RequireCart(tx, cart));
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT in_maintenance, reason, since_us FROM cart_maintenance "
+                                              "WHERE cart_id = $1", {cart.str()}));
+      if (!rows.empty()) m = Maintenance{rows[0].Int(0) != 0, rows[0].Text(1), FromMicros(rows[0].Int(2))};
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return m;
+  }
+
+  // ---- Catalog ---------------------------------------------------------------------------------
+
+  Result<CatalogDiff> ReplaceCatalog(const StoreId& store, std::span<const ItemRecord> items) override {
+    std::map<std::string, const ItemRecord*> wanted;
+    for (const auto& item : items) {
+      if (item.store != store) {
+        return InvalidArgument("item " + item.sku + " belongs to store " + item.store.str() + ", not " + store.str());
+      }
+      if (!wanted.emplace(item.sku, &item).second) return InvalidArgument("sku " + item.sku + " appears twice");
+    }
+    CatalogDiff diff;
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows exists, tx.Query("SELECT 1 FROM stores WHERE id = $1", {store.str()}));
+      if (exists.empty()) return NotFound("store " + store.str() + " does not exist");
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kItemColumns) + " WHERE store_id = $1", {store.str()}));
+      std::map<std::string, ItemRecord> current;
+      for (const auto& r : rows) {
+        CW_ASSIGN_OR_RETURN(ItemRecord item, ReadItem(r));
+        current.emplace(item.sku, std::move(item));
+      }
+      for (const auto& [sku, item] : wanted) {
+        auto it = current.find(sku);
+        if (it != current.end() && it->second == *item) continue;
+        (it == current.end() ? diff.added : diff.changed).push_back(sku);
+        CW_RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO items (store_id, sku, name, price_cents, expected_weight_g, category) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (store_id, sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents, "
+            "expected_weight_g = excluded.expected_weight_g, category = excluded.category",
+            {store.str(), sku, item->name, item->price_cents, sql::Opt(item->expected_weight_g), item->category})
+                               .status());
+      }
+      for (const auto& [sku, _] : current) {
+        if (wanted.count(sku)) continue;
+        diff.removed.push_back(sku);
+        CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM items WHERE store_id = $1 AND sku = $2", {store.str(), sku}).status());
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return diff;
+  }
+
+  Result<ItemRecord> GetItem(const StoreId& store, const std::string& sku) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kItemColumns) + " WHERE store_id = $1 AND sku = $2",
+                                              {store.str(), sku}));
+    if (rows.empty()) return NotFound("store " + store.str() + " has no item " + sku);
+    return ReadItem(rows[0]);
+  }
+
+  Result<std::vector<ItemRecord>> ListItems(const StoreId& store) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kItemColumns) + " WHERE store_id = $1 ORDER BY sku",
+                                              {store.str()}));
+    return ReadAll<ItemRecord>(rows, ReadItem);
+  }
+
+  // ---- SessionLedger -----------------------------------------------------------------------------
+
+  Status RecordSessionStart(const SessionStartFact& f) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
+      // Two starts for one session cannot happen on a correct cart; the lowest seq wins so the
+      // outcome does not depend on arrival order.
+      CW_RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET start_seq = $2, start_ts_us = $3 "
+                                 "WHERE id = $1 AND (start_seq IS NULL OR start_seq > $2)",
+                                 {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts)})
+                             .status());
+      return Refresh(tx, f.session.str());
+    });
+  }
+
+  Status RecordScan(const ScanFact& f) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
+      CW_RETURN_IF_ERROR(InsertScan(tx, f.session.str(), f, std::nullopt));
+      CW_RETURN_IF_ERROR(Refresh(tx, f.session.str()));
+      // A scan that arrives after its session was merged (a dead cart's buffer draining late)
+      // is carried over too.
+      CW_ASSIGN_OR_RETURN(Rows merged, tx.Query("SELECT merged_into FROM sessions WHERE id = $1 AND merged_into IS NOT NULL",
+                                                {f.session.str()}));
+      if (!merged.empty()) {
+        CW_RETURN_IF_ERROR(InsertScan(tx, merged[0].Text(0), f, f.session));
+        CW_RETURN_IF_ERROR(Refresh(tx, merged[0].Text(0)));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status RecordSessionEnd(const SessionEndFact& f) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
+      CW_ASSIGN_OR_RETURN(int64_t won, tx.Exec(
+          "UPDATE sessions SET end_seq = $2, end_ts_us = $3, end_status = $4, claimed_item_count = $5, "
+          "claimed_total_cents = $6 WHERE id = $1 AND (end_seq IS NULL OR end_seq > $2)",
+          {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts), std::string(Name(f.status)),
+           int64_t{f.item_count}, f.total_cents}));
+      if (won > 0) {
+        CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM session_lines WHERE session_id = $1", {f.session.str()}).status());
+        for (size_t i = 0; i < f.items.size(); ++i) {
+          const LineItem& line = f.items[i];
+          CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO session_lines (session_id, line, sku, qty, price_cents) "
+                                     "VALUES ($1, $2, $3, $4, $5)",
+                                     {f.session.str(), static_cast<int64_t>(i), line.sku, int64_t{line.qty},
+                                      line.price_cents})
+                                 .status());
+        }
+        CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM payments WHERE session_id = $1", {f.session.str()}).status());
+        if (f.payment) {
+          CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO payments (session_id, auth_token, amount_cents, status, ts_us) "
+                                     "VALUES ($1, $2, $3, $4, $5)",
+                                     {f.session.str(), f.payment->auth_token, f.payment->amount_cents,
+                                      f.payment->status, Micros(f.payment->ts)})
+                                 .status());
+        }
+      }
+      return Refresh(tx, f.session.str());
+    });
+  }
+
+  Status RecordSessionFault(const SessionFaultFact& f) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
+      CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO session_faults (cart_id, seq, session_id, ts_us, code) "
+                                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cart_id, seq) DO NOTHING",
+                                 {f.cart.str(), static_cast<int64_t>(f.seq), f.session.str(), Micros(f.ts), f.code})
+                             .status());
+      return Refresh(tx, f.session.str());
+    });
+  }
+
+  Status IdentifySession(const SessionId& session, const CartId& cart, const StoreId& store, const AccountId& account,
+                         const std::string& method, const std::string& customer_ref, Time ts) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows acc, tx.Query("SELECT 1 FROM accounts WHERE id = $1", {account.str()}));
+      if (acc.empty()) return NotFound("account " + account.str() + " does not exist");
+      CW_RETURN_IF_ERROR(EnsureSession(tx, session, cart, store, ts));
+      CW_ASSIGN_OR_RETURN(Rows cur, tx.Query("SELECT account_id FROM sessions WHERE id = $1", {session.str()}));
+      if (!cur[0].IsNull(0)) {
+        if (cur[0].Text(0) == account.str()) return Status::Ok();
+        return FailedPrecondition("session " + session.str() + " is already identified as another customer");
+      }
+      return tx.Exec("UPDATE sessions SET account_id = $2, identified_by = $3, customer_ref = $4 WHERE id = $1",
+                     {session.str(), account.str(), method, customer_ref})
+          .status();
+    });
+  }
+
+  Status MergeSessions(const SessionId& from, const SessionId& into) override {
+    if (from == into) return InvalidArgument("cannot merge session " + from.str() + " into itself");
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows f, tx.Query("SELECT merged_into FROM sessions WHERE id = $1", {from.str()}));
+      if (f.empty()) return NotFound("session " + from.str() + " does not exist");
+      CW_ASSIGN_OR_RETURN(Rows t, tx.Query("SELECT 1 FROM sessions WHERE id = $1", {into.str()}));
+      if (t.empty()) return NotFound("session " + into.str() + " does not exist");
+      if (!f[0].IsNull(0)) {
+        if (f[0].Text(0) == into.str()) return Status::Ok();
+        return FailedPrecondition("session " + from.str() + " was already merged into " + f[0].Text(0));
+      }
+      CW_RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET merged_into = $2 WHERE id = $1", {from.str(), into.str()}).status());
+      CW_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO scans (session_id, cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, expected_weight_g, "
+          "weight_mismatch, carried_from) SELECT $2, cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, "
+          "expected_weight_g, weight_mismatch, $1 FROM scans WHERE session_id = $1 AND carried_from IS NULL "
+          "ON CONFLICT (session_id, cart_id, seq) DO NOTHING",
+          {from.str(), into.str()})
+                             .status());
+      return Refresh(tx, into.str());
+    });
+  }
+
+  Result<SessionRecord> GetSession(const SessionId& id) override {
+    SessionRecord out{.id = id, .cart = CartId::FromNumber(1), .store = *StoreId::Parse("x")};
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kSessionColumns) + " WHERE s.id = $1", {id.str()}));
+      if (rows.empty()) return NotFound("session " + id.str() + " does not exist");
+      CW_ASSIGN_OR_RETURN(out, ReadSession(tx, rows[0]));
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<std::vector<ScanRecord>> ListScans(const SessionId& id) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(
+        "SELECT cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, expected_weight_g, weight_mismatch, "
+        "carried_from FROM scans WHERE session_id = $1 ORDER BY ts_us, cart_id, seq", {id.str()}));
+    std::vector<ScanRecord> out;
+    for (const auto& r : rows) {
+      CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(r.Text(0)));
+      ScanRecord s{.cart = cart};
+      s.seq = static_cast<uint64_t>(r.Int(1));
+      s.ts = FromMicros(r.Int(2));
+      s.sku = r.Text(3);
+      s.qty = static_cast<int>(r.Int(4));
+      s.price_cents = r.Int(5);
+      s.weight_delta_g = static_cast<int>(r.Int(6));
+      if (auto w = r.OptInt(7)) s.expected_weight_g = static_cast<int>(*w);
+      s.weight_mismatch = r.Int(8) != 0;
+      if (!r.IsNull(9)) {
+        CW_ASSIGN_OR_RETURN(SessionId from, SessionId::Parse(r.Text(9)));
+        s.carried_from = from;
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Result<std::vector<SessionRecord>> ListSessions(const SessionQuery& q) override {
+    std::vector<SessionRecord> out;
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query(
+          std::string(kSessionColumns) +
+              " WHERE (CAST($1 AS TEXT) IS NULL OR s.store_id = $1) AND (CAST($2 AS TEXT) IS NULL OR s.cart_id = $2) AND (CAST($3 AS TEXT) IS NULL OR s.account_id = $3)"
+              " AND (CAST($4 AS TEXT) IS NULL OR s.status = $4) AND ($5 = 0 OR s.weight_mismatches > 0 OR s.totals_mismatch = 1"
+              " OR s.exit_without_pay = 1) ORDER BY COALESCE(s.start_ts_us, s.first_seen_us) DESC, s.id LIMIT $6",
+          {q.store ? Value(q.store->str()) : sql::Null(), q.cart ? Value(q.cart->str()) : sql::Null(),
+           q.account ? Value(q.account->str()) : sql::Null(),
+           q.status ? Value(std::string(Name(*q.status))) : sql::Null(), int64_t{q.flagged_only},
+           static_cast<int64_t>(q.limit)}));
+      for (const auto& r : rows) {
+        CW_ASSIGN_OR_RETURN(SessionRecord s, ReadSession(tx, r));
+        out.push_back(std::move(s));
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  // ---- AccountDirectory --------------------------------------------------------------------------
+
+  Status AddAccount(const AccountRecord& a) override {
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO accounts (id, kind, created_at_us) VALUES ($1, $2, $3)",
+                                 {a.id.str(), std::string(Name(a.kind)), Micros(a.created_at)})
+                             .status());
+      for (const auto& number : a.loyalty_numbers) {
+        CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO loyalty_numbers (number, account_id) VALUES ($1, $2)",
+                                   {number, a.id.str()})
+                               .status());
+      }
+      return Status::Ok();
+    });
+    if (st.code() == Code::kAlreadyExists) return AlreadyExists("account " + a.id.str() + " or one of its loyalty numbers already exists");
+    return st;
+  }
+
+  Result<AccountRecord> GetAccount(const AccountId& id) override {
+    AccountRecord out{.id = id};
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT kind, created_at_us FROM accounts WHERE id = $1", {id.str()}));
+      if (rows.empty()) return NotFound("account " + id.str() + " does not exist");
+      out.kind = rows[0].Text(0) == "card_holder" ? AccountKind::kCardHolder : AccountKind::kRegistered;
+      out.created_at = FromMicros(rows[0].Int(1));
+      CW_ASSIGN_OR_RETURN(Rows numbers, tx.Query("SELECT number FROM loyalty_numbers WHERE account_id = $1 ORDER BY number",
+                                                 {id.str()}));
+      for (const auto& r : numbers) out.loyalty_numbers.push_back(r.Text(0));
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<AccountId> FindByLoyalty(const std::string& number) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT account_id FROM loyalty_numbers WHERE number = $1", {number}));
+    if (rows.empty()) return NotFound("no account has that loyalty number");
+    return AccountId::Parse(rows[0].Text(0));
+  }
+
+  Result<AccountId> CardHolderFor(const std::string& token_index, const AccountId& new_id, Time now) override {
+    std::string id;
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT account_id FROM card_holders WHERE token_index = $1", {token_index}));
+      if (!rows.empty()) {
+        id = rows[0].Text(0);
+        return Status::Ok();
+      }
+      CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO accounts (id, kind, created_at_us) VALUES ($1, 'card_holder', $2)",
+                                 {new_id.str(), Micros(now)})
+                             .status());
+      CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO card_holders (token_index, account_id) VALUES ($1, $2)",
+                                 {token_index, new_id.str()})
+                             .status());
+      id = new_id.str();
+      return Status::Ok();
+    });
+    if (st.code() == Code::kAlreadyExists) return CardHolderFor(token_index, new_id, now);  // lost a race: read theirs
+    if (!st.ok()) return st;
+    return AccountId::Parse(id);
+  }
+
+  Status AddAppCode(const std::string& code_digest, const AccountId& account, Time issued_at, Time expires_at) override {
+    return db_->Exec("INSERT INTO app_codes (code_digest, account_id, issued_at_us, expires_at_us) VALUES ($1, $2, $3, $4)",
+                     {code_digest, account.str(), Micros(issued_at), Micros(expires_at)})
+        .status();
+  }
+
+  Result<AccountId> RedeemAppCode(const std::string& code_digest, Time now) override {
+    std::string id;
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT account_id, expires_at_us, used_at_us FROM app_codes "
+                                              "WHERE code_digest = $1", {code_digest}));
+      if (rows.empty()) return NotFound("unknown app code");
+      if (!rows[0].IsNull(2)) return FailedPrecondition("app code was already used");
+      if (Micros(now) >= rows[0].Int(1)) return DeadlineExceeded("app code has expired");
+      // The conditional update makes a concurrent second redeem lose even across processes.
+      CW_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE app_codes SET used_at_us = $2 WHERE code_digest = $1 "
+                                             "AND used_at_us IS NULL", {code_digest, Micros(now)}));
+      if (n == 0) return FailedPrecondition("app code was already used");
+      id = rows[0].Text(0);
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return AccountId::Parse(id);
+  }
+
+  // ---- UserDirectory -----------------------------------------------------------------------------
+
+  Status AddUser(const UserRecord& u) override {
+    if (u.role == Role::kStaff && !u.store) return InvalidArgument("a staff user needs a store");
+    if (u.role != Role::kStaff && u.store) return InvalidArgument(std::string(Name(u.role)) + " users see every store; drop the store");
+    return db_->Transact([&](Tx& tx) -> Status {
+      if (u.store) {
+        CW_ASSIGN_OR_RETURN(Rows s, tx.Query("SELECT 1 FROM stores WHERE id = $1", {u.store->str()}));
+        if (s.empty()) return NotFound("store " + u.store->str() + " does not exist");
+      }
+      auto n = tx.Exec("INSERT INTO users (name, role, store_id, password_hash, totp_secret, created_at_us, disabled) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       {u.name, std::string(Name(u.role)), u.store ? Value(u.store->str()) : sql::Null(),
+                        u.password_hash, u.totp_secret, Micros(u.created_at), int64_t{u.disabled}});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("user " + u.name + " already exists");
+      return n.status();
+    });
+  }
+
+  Result<UserRecord> GetUser(const std::string& name) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kUserColumns) + " WHERE name = $1", {name}));
+    if (rows.empty()) return NotFound("user " + name + " does not exist");
+    return ReadUser(rows[0]);
+  }
+
+  Result<std::vector<UserRecord>> ListUsers() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kUserColumns) + " ORDER BY name"));
+    return ReadAll<UserRecord>(rows, ReadUser);
+  }
+
+  Status Migrate(Clock& clock) { return db_->Migrate(Migrations(), Micros(clock.Now())); }
+
+ private:
+  static constexpr std::string_view kStoreColumns =
+      "SELECT id, name, partner, region, timezone, created_at_us, geofence_lat, geofence_lon, geofence_radius_m, ssid, "
+      "opening_hours FROM stores";
+  static constexpr std::string_view kCartColumns =
+      "SELECT id, store_id, serial, cert_fingerprint, public_key_pem, certificate_pem, status, registered_at_us FROM carts";
+  static constexpr std::string_view kItemColumns =
+      "SELECT store_id, sku, name, price_cents, expected_weight_g, category FROM items";
+  static constexpr std::string_view kUserColumns =
+      "SELECT name, role, store_id, password_hash, totp_secret, created_at_us, disabled FROM users";
+  static constexpr std::string_view kSessionColumns =
+      "SELECT s.id, s.cart_id, s.store_id, s.status, COALESCE(s.start_ts_us, s.first_seen_us), s.end_ts_us, s.account_id, "
+      "s.customer_ref, s.identified_by, s.scan_count, s.scan_total_cents, s.weight_mismatches, s.claimed_item_count, "
+      "s.claimed_total_cents, s.totals_mismatch, s.merged_into, p.auth_token, p.amount_cents, p.status, p.ts_us "
+      "FROM sessions s LEFT JOIN payments p ON p.session_id = s.id";
+
+  template <typename T, typename F>
+  static Result<std::vector<T>> ReadAll(const Rows& rows, F read) {
+    std::vector<T> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      CW_ASSIGN_OR_RETURN(T item, read(r));
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  static Result<StoreRecord> ReadStore(const sql::Row& r) {
+    CW_ASSIGN_OR_RETURN(StoreId id, StoreId::Parse(r.Text(0)));
+    auto region = ParseRegion(r.Text(3));
+    if (!region) return Corruption("store " + id.str() + " has unknown region " + r.Text(3));
+    StoreRecord s{id, r.Text(1), r.Text(2), *region, r.Text(4), FromMicros(r.Int(5))};
+    if (!r.IsNull(6)) s.geofence = Geofence{ToDouble(r.Text(6)), ToDouble(r.Text(7)), ToDouble(r.Text(8))};
+    s.ssid = r.Text(9);
+    s.opening_hours = r.Text(10);
+    return s;
+  }
+
+  static Result<CartRecord> ReadCart(const sql::Row& r) {
+    CW_ASSIGN_OR_RETURN(CartId id, CartId::Parse(r.Text(0)));
+    CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(r.Text(1)));
+    auto status = ParseCartStatus(r.Text(6));
+    if (!status) return Corruption("cart " + id.str() + " has unknown status " + r.Text(6));
+    return CartRecord{id, store, r.Text(2), r.Text(3), r.Text(4), r.Text(5), *status, FromMicros(r.Int(7))};
+  }
+
+  static Result<ItemRecord> ReadItem(const sql::Row& r) {
+    CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(r.Text(0)));
+    ItemRecord item{store, r.Text(1), r.Text(2), r.Int(3), std::nullopt, r.Text(5)};
+    if (auto w = r.OptInt(4)) item.expected_weight_g = static_cast<int>(*w);
+    return item;
+  }
+
+  static Result<UserRecord> ReadUser(const sql::Row& r) {
+    auto role = ParseRole(r.Text(1));
+    if (!role) return Corruption("user " + r.Text(0) + " has unknown role " + r.Text(1));
+    UserRecord u{r.Text(0), *role, std::nullopt, r.Text(3), r.Text(4), FromMicros(r.Int(5)), r.Int(6) != 0};
+    if (!r.IsNull(2)) {
+      CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(r.Text(2)));
+      u.store = store;
+    }
+    return u;
+  }
+
+  static Result<SessionRecord> ReadSession(Tx& tx, const sql::Row& r) {
+    CW_ASSIGN_OR_RETURN(SessionId id, SessionId::Parse(r.Text(0)));
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(r.Text(1)));
+    CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(r.Text(2)));
+    auto status = ParseSessionStatus(r.Text(3));
+    if (!status) return Corruption("session " + id.str() + " has unknown status " + r.Text(3));
+    SessionRecord s{.id = id, .cart = cart, .store = store};
+    s.status = *status;
+    s.started_at = FromMicros(r.Int(4));
+    if (auto end = r.OptInt(5)) s.ended_at = FromMicros(*end);
+    if (!r.IsNull(6)) {
+      CW_ASSIGN_OR_RETURN(AccountId account, AccountId::Parse(r.Text(6)));
+      s.account = account;
+    }
+    s.customer_ref = r.Text(7);
+    s.identified_by = r.Text(8);
+    s.scan_count = static_cast<int>(r.Int(9));
+    s.scan_total_cents = r.Int(10);
+    s.weight_mismatches = static_cast<int>(r.Int(11));
+    if (auto n = r.OptInt(12)) s.claimed_item_count = static_cast<int>(*n);
+    s.claimed_total_cents = r.OptInt(13);
+    s.totals_mismatch = r.Int(14) != 0;
+    if (!r.IsNull(15)) {
+      CW_ASSIGN_OR_RETURN(SessionId into, SessionId::Parse(r.Text(15)));
+      s.merged_into = into;
+    }
+    if (!r.IsNull(16)) s.payment = PaymentRecord{r.Text(16), r.Int(17), r.Text(18), FromMicros(r.Int(19))};
+    CW_ASSIGN_OR_RETURN(Rows faults, tx.Query("SELECT DISTINCT code FROM session_faults WHERE session_id = $1 ORDER BY code",
+                                              {id.str()}));
+    for (const auto& f : faults) s.fault_codes.push_back(f.Text(0));
+    return s;
+  }
+
+  static Status RequireCart(Tx& tx, const CartId& cart) {
+    CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT 1 FROM carts WHERE id = $1", {cart.str()}));
+    if (rows.empty()) return NotFound("cart " + cart.str() + " is not registered");
+    return Status::Ok();
+  }
+
+  // Creates the session on its first fact; first_seen is the earliest fact's time whatever the
+  // order. A fact naming another cart than the session's is refused (a session id is the cart's).
+  static Status EnsureSession(Tx& tx, const SessionId& session, const CartId& cart, const StoreId& store, Time ts) {
+    CW_RETURN_IF_ERROR(RequireCart(tx, cart));
+    CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO sessions (id, cart_id, store_id, first_seen_us, status) "
+                               "VALUES ($1, $2, $3, $4, 'active') ON CONFLICT (id) DO UPDATE SET first_seen_us = "
+                               "CASE WHEN excluded.first_seen_us < sessions.first_seen_us THEN excluded.first_seen_us "
+                               "ELSE sessions.first_seen_us END",
+                               {session.str(), cart.str(), store.str(), Micros(ts)})
+                           .status());
+    CW_ASSIGN_OR_RETURN(Rows owner, tx.Query("SELECT cart_id FROM sessions WHERE id = $1", {session.str()}));
+    if (owner[0].Text(0) != cart.str()) {
+      return FailedPrecondition("session " + session.str() + " belongs to " + owner[0].Text(0) + ", not " + cart.str());
+    }
+    return Status::Ok();
+  }
+
+  static Status InsertScan(Tx& tx, const std::string& session, const ScanFact& f,
+                           const std::optional<SessionId>& carried_from) {
+    return tx.Exec("INSERT INTO scans (session_id, cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, "
+                   "expected_weight_g, weight_mismatch, carried_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                   "ON CONFLICT (session_id, cart_id, seq) DO NOTHING",
+                   {session, f.cart.str(), static_cast<int64_t>(f.seq), Micros(f.ts), f.sku, int64_t{f.qty},
+                    f.price_cents, int64_t{f.weight_delta_g}, sql::Opt(f.expected_weight_g), int64_t{f.weight_mismatch},
+                    carried_from ? Value(carried_from->str()) : sql::Null()})
+        .status();
+  }
+
+  // Re-derives everything a reader sees from the session's facts.
+  static Status Refresh(Tx& tx, const std::string& session) {
+    return tx.Exec(R"sql(
+UPDATE sessions SET
+  scan_count = (SELECT COALESCE(SUM(qty), 0) FROM scans WHERE session_id = $1),
+  scan_total_cents = (SELECT COALESCE(SUM(qty * price_cents), 0) FROM scans WHERE session_id = $1),
+  weight_mismatches = (SELECT COUNT(*) FROM scans WHERE session_id = $1 AND weight_mismatch = 1),
+  exit_without_pay = CASE WHEN EXISTS (SELECT 1 FROM session_faults WHERE session_id = $1 AND code = 'EXIT_WITHOUT_PAY')
+                     THEN 1 ELSE 0 END,
+  totals_mismatch = CASE
+    WHEN end_seq IS NULL THEN 0
+    WHEN claimed_total_cents <> (SELECT COALESCE(SUM(qty * price_cents), 0) FROM scans WHERE session_id = $1) THEN 1
+    WHEN claimed_item_count <> (SELECT COALESCE(SUM(qty), 0) FROM scans WHERE session_id = $1) THEN 1
+    ELSE 0 END,
+  status = CASE
+    WHEN end_status IS NOT NULL THEN end_status
+    WHEN EXISTS (SELECT 1 FROM cart_state c WHERE c.cart_id = sessions.cart_id AND c.state = 'paused'
+                 AND c.seq > COALESCE(sessions.start_seq, 0)) THEN 'paused'
+    ELSE 'active' END
+WHERE id = $1)sql",
+                   {session})
+        .status();
+  }
+
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<AuditLog> audit_;
+};
+
+Result<std::unique_ptr<EntityStore>> Open(Result<std::unique_ptr<sql::Database>> db, Clock& clock,
+                                          const std::string& where) {
+  if (!db.ok()) return db.error();
+  auto store = std::make_unique<SqlEntityStore>(std::move(db).value(), clock);
+  CW_RETURN_IF_ERROR(store->Migrate(clock).WithContext(where));
+  return std::unique_ptr<EntityStore>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EntityStore>> OpenSqliteEntityStore(const std::string& path, Clock& clock) {
+  return Open(sql::OpenSqlite(path), clock, path);
+}
+
+Result<std::unique_ptr<EntityStore>> OpenPostgresEntityStore(const std::string& conninfo, Clock& clock) {
+  return Open(sql::OpenPostgres(conninfo), clock, "postgresql entity store");
+}
+
+}  // namespace cw::store

@@ -1,0 +1,131 @@
+#include "testing/postgres_server.h"
+
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "testing/process.h"
+
+namespace cw::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Debian keeps the server binaries in /usr/lib/postgresql/<major>/bin, off PATH.
+std::string FindBinDir() {
+  std::string best;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    fs::path bin = entry.path() / "bin";
+    if (fs::exists(bin / "initdb") && fs::exists(bin / "pg_ctl") && bin.string() > best) best = bin.string();
+  }
+  return best;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> AsPostgresUser(std::vector<std::string> argv) {
+  if (::geteuid() == 0) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
+  return argv;
+}
+
+// A test that crashed (abort, sanitizer, kill) never ran its destructors, so its server is still
+// up. Each server's dir records the test's pid; stop the servers whose test is gone.
+void StopOrphans(const std::string& bin_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+    fs::path owner = entry.path() / "owner.pid";
+    if (!entry.path().filename().string().starts_with("cw-test-") || !fs::exists(owner, ec)) continue;
+    pid_t pid = static_cast<pid_t>(std::atoi(ReadFile(owner.string()).c_str()));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    RunProcess(AsPostgresUser({bin_dir + "/pg_ctl", "-D", (entry.path() / "pgdata").string(), "-m", "immediate", "-w", "stop"}));
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+  std::unique_ptr<PostgresServer> s(new PostgresServer());
+  s->bin_dir_ = FindBinDir();
+  if (s->bin_dir_.empty()) {
+    return FailedPrecondition("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (run ./run setup)");
+  }
+  StopOrphans(s->bin_dir_);
+  std::ofstream(s->dir_.path() + "/owner.pid") << ::getpid();
+  s->data_dir_ = s->dir_.path() + "/pgdata";
+  if (::geteuid() == 0) {
+    passwd* pw = ::getpwnam("postgres");
+    if (!pw) return FailedPrecondition("running as root but there is no `postgres` user to run PostgreSQL as");
+    std::error_code ec;
+    fs::create_directory(s->data_dir_, ec);
+    if (::chown(s->data_dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0 ||
+        ::chown(s->dir_.path().c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      return Internal("cannot hand " + s->dir_.path() + " to the postgres user");
+    }
+  }
+  auto run = [](std::vector<std::string> argv) { return RunProcess(AsPostgresUser(std::move(argv))); };
+  ProcessResult init = run({s->bin_dir_ + "/initdb", "-D", s->data_dir_, "-U", "cartwright", "--auth=trust",
+                            "-E", "UTF8", "--no-locale", "--no-sync"});
+  if (init.exit_code != 0) return Unavailable("initdb failed: " + init.err + init.out);
+  // A free port can be taken between our probe and the server's bind: try a few.
+  std::string log = s->dir_.path() + "/postgres.log";
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    s->port_ = FreePort();
+    std::string options = "-p " + std::to_string(s->port_) + " -k " + s->dir_.path() +
+                          " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+                          " -c synchronous_commit=off -c max_connections=200";
+    ProcessResult started = run({s->bin_dir_ + "/pg_ctl", "-D", s->data_dir_, "-l", log, "-w", "-t", "60", "-o",
+                                 options, "start"});
+    if (started.exit_code == 0) return s;
+  }
+  return Unavailable("PostgreSQL did not start: " + ReadFile(log));
+}
+
+PostgresServer::~PostgresServer() {
+  if (port_ == 0) return;
+  RunProcess(AsPostgresUser({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", "immediate", "-w", "stop"}));
+}
+
+Result<std::string> PostgresServer::CreateDatabase() {
+  std::string base = "postgresql://cartwright@127.0.0.1:" + std::to_string(port_) + "/";
+  std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(next_db_++);
+  PGconn* conn = PQconnectdb((base + "postgres").c_str());
+  std::unique_ptr<PGconn, decltype(&PQfinish)> guard(conn, PQfinish);
+  if (PQstatus(conn) != CONNECTION_OK) return Unavailable(std::string("connect to test postgres: ") + PQerrorMessage(conn));
+  PGresult* res = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string error = PQresultErrorMessage(res);
+  PQclear(res);
+  if (!ok) return Unavailable("CREATE DATABASE " + name + ": " + error);
+  return base + name;
+}
+
+Result<PostgresServer*> PostgresServer::Shared() {
+  static std::mutex mu;
+  static std::unique_ptr<PostgresServer> server;
+  static Status failed = Status::Ok();
+  std::lock_guard lock(mu);
+  if (!server && failed.ok()) {
+    auto started = Start();
+    if (started.ok()) server = std::move(started).value();
+    else failed = started.error();
+  }
+  if (!failed.ok()) return failed;
+  return server.get();
+}
+
+}  // namespace cw::testing

@@ -1,0 +1,40 @@
+// testing/postgres_server.h — a private PostgreSQL server for tests, as DESIGN.md §5 asks: initdb
+// into a temp dir, pg_ctl start on a free port on 127.0.0.1 (Unix socket in the same dir), trust
+// authentication for the one local user, fsync off. PostgreSQL refuses to run as root, so when
+// the test runs as root the server runs as the `postgres` system user (made by Debian's package)
+// through runuser.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "testing/temp_dir.h"
+
+namespace cw::testing {
+
+class PostgresServer {
+ public:
+  // FailedPrecondition naming what is missing when PostgreSQL's binaries are not installed
+  // (./run setup installs them); Unavailable when the server does not come up (its log is quoted).
+  static Result<std::unique_ptr<PostgresServer>> Start();
+  ~PostgresServer();  // pg_ctl stop -m immediate
+
+  // A fresh, empty database; returns its URI (postgresql://cartwright@127.0.0.1:PORT/NAME).
+  Result<std::string> CreateDatabase();
+  uint16_t port() const { return port_; }
+
+  // One server per test process, started on first use and stopped at exit.
+  static Result<PostgresServer*> Shared();
+
+ private:
+  PostgresServer() = default;
+  TempDir dir_;
+  std::string bin_dir_;
+  std::string data_dir_;
+  uint16_t port_ = 0;
+  int next_db_ = 0;
+};
+
+}  // namespace cw::testing

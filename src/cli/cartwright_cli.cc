@@ -15,6 +15,9 @@
 #include "crypto/key_store.h"
 #include "ingest/service.h"
 #include "pki/pki.h"
+#include "retail/catalog_import.h"
+#include "retail/projector.h"
+#include "retail/receipts.h"
 #include "store/registry.h"
 #include "wire/json.h"
 
@@ -235,7 +238,13 @@ Status Serve(const Config& config, const std::string& broker_flag) {
   o.connections = static_cast<int>(config.ingest.connections);
   o.max_batch = static_cast<size_t>(config.ingest.max_batch);
   o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
+  CW_ASSIGN_OR_RETURN(auto blobs, registry.OpenBlobs(config.stores.blobs));
   ingest::Service service(o, directory, *telemetry, *notice_key, Clock::System());
+  // Sinks run in this order: sessions and cart state first, then the receipts that read them.
+  retail::Projector projector(*entities);
+  for (auto type : retail::Projector::Types()) service.AddSink(type, &projector);
+  retail::ReceiptWriter receipts(*entities, *blobs, *notice_key);
+  service.AddSink(wire::EventType::kSessionEnd, &receipts);
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
   std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
               config.stores.telemetry.c_str());
@@ -265,6 +274,29 @@ Status Serve(const Config& config, const std::string& broker_flag) {
   std::printf("ingest stopped: %llu received, %llu stored, %llu duplicates, %llu rejected\n",
               static_cast<unsigned long long>(st.received), static_cast<unsigned long long>(st.accepted),
               static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.rejected));
+  return Status::Ok();
+}
+
+Status CatalogImport(const Config& config, const std::string& store_flag, const std::string& file, bool json) {
+  CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(store_flag));
+  CW_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(store::CatalogDiff diff, retail::ImportCatalog(*entities, store, text, file));
+  CW_ASSIGN_OR_RETURN(auto items, entities->ListItems(store));
+  if (json) {
+    wire::JsonBuilder b;
+    b.Field("store", store.str()).Field("items", static_cast<int64_t>(items.size()));
+    for (auto [name, skus] : {std::pair{"added", &diff.added}, {"changed", &diff.changed}, {"removed", &diff.removed}}) {
+      auto& w = b.Key(name).writer();
+      w.StartArray();
+      for (const auto& sku : *skus) w.String(sku.c_str());
+      w.EndArray();
+    }
+    std::printf("%s\n", b.Finish().c_str());
+    return Status::Ok();
+  }
+  std::printf("catalog %s: %zu added, %zu changed, %zu removed; %zu items\n", store.str().c_str(), diff.added.size(),
+              diff.changed.size(), diff.removed.size(), items.size());
   return Status::Ok();
 }
 
@@ -462,9 +494,23 @@ int RunCartwright(int argc, char** argv) {
   rejects->add_flag("--json", ra.json, "One JSON object per line");
   rejects->callback([&] { action = [&](const Config& c) { return Rejects(c, ra); }; });
 
+  auto* catalog_cmd = app.add_subcommand("catalog", "Store catalogs, synced from the POS (never edited here)");
+  catalog_cmd->require_subcommand(1);
+  std::string catalog_store, catalog_file;
+  bool catalog_json = false;
+  auto* catalog_import = catalog_cmd->add_subcommand(
+      "import", "Make a store's catalog exactly FILE.csv (sku,name,price_cents,expected_weight_g,category); "
+                "a file with any bad row applies nothing");
+  catalog_import->add_option("--store", catalog_store, "Store id")->required();
+  catalog_import->add_option("file", catalog_file, "CSV export with a header row")->required()->check(CLI::ExistingFile);
+  catalog_import->add_flag("--json", catalog_json, "Machine-readable output");
+  catalog_import->callback([&] {
+    action = [&](const Config& c) { return CatalogImport(c, catalog_store, catalog_file, catalog_json); };
+  });
+
   // --data-dir and --log-level may appear after any subcommand.
   for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
-                        broker_run, serve, events, rejects}) {
+                        broker_run, serve, events, rejects, catalog_cmd, catalog_import}) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/log.h"
@@ -34,7 +35,8 @@ struct Service::Impl {
   crypto::KeyStore& notice_key;
   Clock& clock;
   Deduper dedup;
-  std::multimap<wire::EventType, EventSink*> sinks;
+  // In the order added, with the types each takes.
+  std::vector<std::pair<EventSink*, std::set<wire::EventType>>> sinks;
 
   std::vector<std::unique_ptr<mqtt::Client>> sessions;
   std::unique_ptr<mqtt::Client> notices;
@@ -160,14 +162,35 @@ struct Service::Impl {
     }
   }
 
+  // Hands each sink its share of the batch; a failing sink is retried until it succeeds, since
+  // nothing in the batch may be acknowledged before every sink has it.
+  void Route(const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts) {
+    for (auto& [sink, types] : sinks) {
+      std::vector<RoutedEvent> share;
+      for (size_t i = 0; i < admitted.size(); ++i) {
+        if (verdicts[i] == DedupVerdict::kConflict) continue;
+        const Admitted& a = *admitted[i]->admitted;
+        if (types.count(a.event.type)) share.push_back({&a.event, &a.doc, verdicts[i] == DedupVerdict::kDuplicate});
+      }
+      if (share.empty()) continue;
+      auto backoff = std::chrono::milliseconds(100);
+      for (;;) {
+        Status st = sink->OnBatch(share);
+        if (st.ok()) break;
+        {
+          std::lock_guard lock(mu);
+          stats.sink_failures++;
+        }
+        log::Error("ingest.sink_failed", {{"events", std::to_string(share.size())}, {"error", st.ToString()}});
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+
   void Finish(const std::vector<Work*>& batch, const std::vector<Work*>& admitted,
               const std::vector<DedupVerdict>& verdicts, size_t stored) {
-    for (size_t i = 0; i < admitted.size(); ++i) {
-      if (verdicts[i] != DedupVerdict::kNew) continue;
-      const Admitted& a = *admitted[i]->admitted;
-      auto [from, to] = sinks.equal_range(a.event.type);
-      for (auto it = from; it != to; ++it) it->second->OnAccepted(a.event, a.doc);
-    }
+    Route(admitted, verdicts);
     for (Work* w : batch) {
       if (w->refused && w->refused->notify) {
         PublishNotice(*w->refused->notify, w->refused->rejection, w->topic, w->received_at);
@@ -195,7 +218,15 @@ Service::Service(ServiceOptions options, CartDirectory& directory, store::Teleme
 
 Service::~Service() { Stop(); }
 
-void Service::AddSink(wire::EventType type, EventSink* sink) { impl_->sinks.emplace(type, sink); }
+void Service::AddSink(wire::EventType type, EventSink* sink) {
+  for (auto& [s, types] : impl_->sinks) {
+    if (s == sink) {
+      types.insert(type);
+      return;
+    }
+  }
+  impl_->sinks.push_back({sink, {type}});
+}
 
 Status Service::Start() {
   Impl& im = *impl_;

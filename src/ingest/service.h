@@ -10,8 +10,8 @@
 // dead-lettered**. A kill -9 at any moment loses nothing; a redelivery is deduplicated.
 //
 // Committer: one thread gathers what the sessions hand it into batches (up to `max_batch`), runs
-// dedup, commits events and dead letters in one synced write, routes accepted events to the
-// registered sinks, publishes signed reject notices on devices/errors/{cart}, and releases the
+// dedup, commits events and dead letters in one synced write, routes accepted events (and
+// redeliveries) to the registered sinks (ingest/event_sink.h), publishes signed reject notices on devices/errors/{cart}, and releases the
 // waiting sessions. A failed commit is retried with backoff and nothing is acknowledged meanwhile.
 // Backpressure is structural: at most one message per session is in the pipeline, so memory is
 // bounded by `connections` whatever the broker holds.
@@ -26,18 +26,11 @@
 #include "core/clock.h"
 #include "crypto/key_store.h"
 #include "ingest/admission.h"
+#include "ingest/event_sink.h"
 #include "mqtt/client.h"
 #include "store/telemetry_store.h"
 
 namespace cw::ingest {
-
-// Where accepted events go after they are stored: the seam the entity, identity and observability
-// modules plug into. Called on the committer thread, in commit order; must not block for long.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void OnAccepted(const store::TelemetryEvent& event, const rapidjson::Document& doc) = 0;
-};
 
 struct ServiceOptions {
   mqtt::ClientOptions broker;  // host, port and the ingest identity's TLS files; client_id is a prefix
@@ -48,6 +41,7 @@ struct ServiceOptions {
 
 struct ServiceStats {
   uint64_t received = 0, accepted = 0, duplicates = 0, rejected = 0, commits = 0, commit_failures = 0;
+  uint64_t sink_failures = 0;  // OnBatch errors (each retried)
   std::map<wire::RejectReason, uint64_t> rejected_by_reason;
   std::map<std::string, uint64_t> rejected_by_cart;
 };
@@ -59,7 +53,9 @@ class Service {
           crypto::KeyStore& notice_key, Clock& clock);
   ~Service();
 
-  // Routes accepted events of `type` to `sink` (which must outlive the service).
+  // Routes accepted events of `type` to `sink` (which must outlive the service). Call before
+  // Start. Sinks run in the order they were added; one added for several types gets them all in
+  // one OnBatch call.
   void AddSink(wire::EventType type, EventSink* sink);
 
   // Connects every session and subscribes. Unavailable if the broker cannot be reached.

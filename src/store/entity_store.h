@@ -24,6 +24,7 @@
 //  - Backend trouble (disk, connection) is kUnavailable (retryable) or kInternal/kCorruption.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -366,6 +367,12 @@ class EntityStore : public DeviceRegistry,
  public:
   // The API's request audit log (hash-chained), kept in the same database.
   virtual AuditLog& audit() = 0;
+
+  // Runs `fn` as one transaction with one commit (one fsync): the calls it makes on this store
+  // from this thread join it, each in a savepoint of its own, so a call that fails is undone alone
+  // and `fn` decides whether to go on. If `fn` returns an error nothing of it is kept. Other
+  // threads' calls wait until it ends. The ingest's projection writes a whole batch this way.
+  virtual Status Batch(const std::function<Status()>& fn) = 0;
 };
 
 // The backends, also reachable through store::Registry ("sqlite:PATH", "postgresql://…").

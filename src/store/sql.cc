@@ -21,6 +21,32 @@ std::optional<int64_t> Row::OptInt(size_t c) const {
   return v;
 }
 
+Status Database::Transact(const std::function<Status(Tx&)>& fn) {
+  if (owner_.load() == std::this_thread::get_id()) {
+    std::string savepoint = "cw_sp" + std::to_string(++depth_);
+    Status st = Script("SAVEPOINT " + savepoint);
+    if (st.ok()) {
+      st = fn(connection());
+      if (!st.ok() && Connected()) Script("ROLLBACK TO SAVEPOINT " + savepoint).IgnoreError();
+      if (Connected()) {
+        Status released = Script("RELEASE SAVEPOINT " + savepoint);
+        if (st.ok()) st = released;
+      }
+    }
+    --depth_;
+    return st;
+  }
+  std::lock_guard lock(mu_);
+  CW_RETURN_IF_ERROR(EnsureConnected());
+  CW_RETURN_IF_ERROR(Script(BeginStatement()));
+  owner_ = std::this_thread::get_id();
+  Status st = fn(connection());
+  owner_ = std::thread::id();
+  if (st.ok()) st = Script("COMMIT");
+  if (!st.ok() && Connected()) Script("ROLLBACK").IgnoreError();
+  return st;
+}
+
 Result<Rows> Database::Query(std::string_view sql, std::initializer_list<Value> params) {
   Rows out;
   Status st = Transact([&](Tx& tx) -> Status {
@@ -64,7 +90,7 @@ Status Database::Migrate(std::span<const Migration> migrations, int64_t now_us) 
       }
       const Migration& m = migrations[static_cast<size_t>(current)];
       std::string_view text = dialect() == Dialect::kPostgres && !m.postgres.empty() ? m.postgres : m.sql;
-      CW_RETURN_IF_ERROR(Script(tx, text).WithContext("migration " + std::to_string(current + 1)));
+      CW_RETURN_IF_ERROR(Script(text).WithContext("migration " + std::to_string(current + 1)));
       return tx.Exec("INSERT INTO schema_migrations (version, applied_at_us) VALUES ($1, $2)",
                      {current + 1, now_us}).status();
     });

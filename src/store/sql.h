@@ -14,7 +14,10 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <span>
 #include <string>
@@ -82,7 +85,12 @@ class Database {
   // its status. Transactions of one Database are serialised (one connection); between processes
   // the engine's locking applies (SQLite waits up to its busy timeout; PostgreSQL READ COMMITTED).
   // A dropped PostgreSQL connection is re-established on the next call.
-  virtual Status Transact(const std::function<Status(Tx&)>& fn) = 0;
+  //
+  // Nesting: a Transact called by the thread already inside one runs in a savepoint of it — its
+  // failure rolls back only its own statements, and the outer transaction decides the rest. That
+  // is how a batch of independent writes shares one commit (one fsync) without one bad write
+  // spoiling the others.
+  Status Transact(const std::function<Status(Tx&)>& fn);
 
   // Applies migrations[i] for every version i+1 above the one recorded in schema_migrations, each
   // in its own transaction with the version row. Corruption if the database is newer than the
@@ -94,8 +102,21 @@ class Database {
   Result<int64_t> Exec(std::string_view sql, std::initializer_list<Value> params = {});
 
  protected:
-  // Runs a multi-statement script without parameters (DDL) inside the current transaction.
-  virtual Status Script(Tx& tx, std::string_view sql) = 0;
+  // The connection's statements. Called with the transaction mutex held.
+  virtual Tx& connection() = 0;
+  // Runs a multi-statement script without parameters (DDL, BEGIN/COMMIT…) on the connection.
+  virtual Status Script(std::string_view sql) = 0;
+  // Before a transaction: re-establish a lost connection (PostgreSQL).
+  virtual Status EnsureConnected() { return Status::Ok(); }
+  // SQLite takes the write lock up front so two processes queue instead of deadlocking.
+  virtual std::string_view BeginStatement() const { return "BEGIN"; }
+  // False when the connection is gone (nothing left to roll back).
+  virtual bool Connected() const { return true; }
+
+ private:
+  std::mutex mu_;
+  std::atomic<std::thread::id> owner_{};  // the thread inside a transaction, if any
+  int depth_ = 0;                         // savepoint nesting; only the owner touches it
 };
 
 // "PATH" or ":memory:". WAL, foreign keys on, fully synchronous commits, 5 s busy timeout.

@@ -196,6 +196,10 @@ class SqlEntityStore final : public EntityStore {
 
   AuditLog& audit() override { return *audit_; }
 
+  Status Batch(const std::function<Status()>& fn) override {
+    return db_->Transact([&](Tx&) { return fn(); });
+  }
+
   // ---- DeviceRegistry ----------------------------------------------------------------------------
 
   Status AddStore(const StoreRecord& s) override {

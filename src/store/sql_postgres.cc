@@ -1,8 +1,7 @@
-// The PostgreSQL backend of store/sql.h over libpq: one connection, transactions serialised by a
-// mutex, text-format parameters, errors classified by SQLSTATE.
+// The PostgreSQL backend of store/sql.h over libpq: one connection, text-format parameters, errors
+// classified by SQLSTATE.
 #include <libpq-fe.h>
 
-#include <mutex>
 
 #include "store/sql.h"
 
@@ -106,26 +105,20 @@ class PgDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
-  Status Transact(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard lock(mu_);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      PQreset(conn_);
-      if (PQstatus(conn_) != CONNECTION_OK) return ErrorOf(conn_, nullptr, "postgresql reconnect");
-    }
-    PgTx tx(conn_);
-    CW_RETURN_IF_ERROR(tx.Script("BEGIN"));
-    Status st = fn(tx);
-    if (st.ok()) st = tx.Script("COMMIT");
-    if (!st.ok() && PQstatus(conn_) == CONNECTION_OK) tx.Script("ROLLBACK").IgnoreError();
-    return st;
-  }
-
  protected:
-  Status Script(Tx& tx, std::string_view sql) override { return static_cast<PgTx&>(tx).Script(sql); }
+  Tx& connection() override { return tx_; }
+  Status Script(std::string_view sql) override { return tx_.Script(sql); }
+  Status EnsureConnected() override {
+    if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) return ErrorOf(conn_, nullptr, "postgresql reconnect");
+    return tx_.Script("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  }
+  bool Connected() const override { return PQstatus(conn_) == CONNECTION_OK; }
 
  private:
   PGconn* conn_;
-  std::mutex mu_;
+  PgTx tx_{conn_};
 };
 
 }  // namespace

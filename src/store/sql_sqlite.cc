@@ -1,8 +1,7 @@
-// The SQLite backend of store/sql.h: one connection, transactions serialised by a mutex, and
-// BEGIN IMMEDIATE so two processes queue on the write lock instead of failing mid-transaction.
+// The SQLite backend of store/sql.h: one connection, and BEGIN IMMEDIATE so two processes queue on
+// the write lock instead of failing mid-transaction.
 #include <sqlite3.h>
 
-#include <mutex>
 
 #include "store/sql.h"
 
@@ -102,29 +101,20 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
-  Status Transact(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard lock(mu_);
-    SqliteTx tx(db_);
-    CW_RETURN_IF_ERROR(tx.Script("BEGIN IMMEDIATE"));
-    Status st = fn(tx);
-    if (st.ok()) st = tx.Script("COMMIT");
-    if (!st.ok()) tx.Script("ROLLBACK").IgnoreError();
-    return st;
-  }
-
   Status Pragmas(bool file) {
-    SqliteTx tx(db_);
-    CW_RETURN_IF_ERROR(tx.Script("PRAGMA foreign_keys = ON"));
-    if (file) CW_RETURN_IF_ERROR(tx.Script("PRAGMA journal_mode = WAL"));
-    return tx.Script("PRAGMA synchronous = FULL");
+    CW_RETURN_IF_ERROR(Script("PRAGMA foreign_keys = ON"));
+    if (file) CW_RETURN_IF_ERROR(Script("PRAGMA journal_mode = WAL"));
+    return Script("PRAGMA synchronous = FULL");
   }
 
  protected:
-  Status Script(Tx& tx, std::string_view sql) override { return static_cast<SqliteTx&>(tx).Script(sql); }
+  Tx& connection() override { return tx_; }
+  Status Script(std::string_view sql) override { return tx_.Script(sql); }
+  std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
 
  private:
   sqlite3* db_;
-  std::mutex mu_;
+  SqliteTx tx_{db_};
 };
 
 }  // namespace

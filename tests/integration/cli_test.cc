@@ -122,6 +122,28 @@ TEST_F(CliTest, ProvisioningFlow) {
   EXPECT_EQ(Run({"carts", "list", "--store", "STORE-404"}).exit_code, 1);
 }
 
+TEST_F(CliTest, CatalogImportReportsChangesAndRefusesABadFileWhole) {
+  ASSERT_EQ(Run({"store", "add", "--id", "S1", "--name", "N", "--region", "eu", "--timezone", "Europe/Berlin"}).exit_code, 0);
+  std::string v1 = dir_.path() + "/v1.csv", v2 = dir_.path() + "/v2.csv", bad = dir_.path() + "/bad.csv";
+  ASSERT_TRUE(WriteFileAtomic(v1, "sku,name,price_cents,expected_weight_g,category\n1,One,100,,x\n2,Two,200,500,y\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(v2, "sku,name,price_cents,expected_weight_g,category\n2,Two,250,500,y\n3,Three,300,,z\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(bad, "sku,name,price_cents,expected_weight_g,category\n9,Nine,lots,,x\n8,Eight,1,2,\n", 0644).ok());
+  ProcessResult r = Run({"catalog", "import", "--store", "S1", v1});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "catalog S1: 2 added, 0 changed, 0 removed; 2 items\n");
+  EXPECT_EQ(Run({"catalog", "import", "--store", "S1", v1}).out, "catalog S1: 0 added, 0 changed, 0 removed; 2 items\n");
+  r = Run({"catalog", "import", "--store", "S1", v2, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"store\":\"S1\",\"items\":2,\"added\":[\"3\"],\"changed\":[\"2\"],\"removed\":[\"1\"]}\n");
+  r = Run({"catalog", "import", "--store", "S1", bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("2 bad row(s) in " + bad + "; nothing was applied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":2: price_cents 'lots'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":3: category must be"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"catalog", "import", "--store", "S1", v2}).out, "catalog S1: 0 added, 0 changed, 0 removed; 2 items\n");
+  EXPECT_EQ(Run({"catalog", "import", "--store", "NOPE", v2}).exit_code, 1);
+}
+
 TEST_F(CliTest, ProvisionWithoutPkiSaysWhatToDo) {
   ProcessResult r = Run({"provision", "--store", "STORE-001", "--new-carts", "1", "--out", dir_.path() + "/o"});
   EXPECT_EQ(r.exit_code, 1);

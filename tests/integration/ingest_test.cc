@@ -19,6 +19,8 @@
 #include "pki/pki.h"
 #include "sim/fleet.h"
 #include "store/registry.h"
+#include "retail/projector.h"
+#include "retail/receipts.h"
 #include "testing/harness.h"
 #include "wire/envelope.h"
 #include "wire/event.h"
@@ -45,6 +47,11 @@ class IngestRig {
     o.broker.client_id = "cartwright-ingest";
     o.connections = 4;
     service_ = std::make_unique<ingest::Service>(o, *directory_, *telemetry_, *notice_key_, Clock::System());
+    blobs_ = std::move(store::Registry::WithBuiltinBackends().OpenBlobs("memory:")).value();
+    projector_ = std::make_unique<retail::Projector>(*entities_);
+    receipts_ = std::make_unique<retail::ReceiptWriter>(*entities_, *blobs_, *notice_key_);
+    for (auto type : retail::Projector::Types()) service_->AddSink(type, projector_.get());
+    service_->AddSink(EventType::kSessionEnd, receipts_.get());
     Status st = service_->Start();
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
@@ -53,6 +60,7 @@ class IngestRig {
   store::EntityStore& entities() { return *entities_; }
   store::TelemetryStore& telemetry() { return *telemetry_; }
   ingest::Service& service() { return *service_; }
+  store::BlobStore& blobs() { return *blobs_; }
   const pki::Layout& layout() const { return layout_; }
 
  private:
@@ -61,7 +69,10 @@ class IngestRig {
   std::unique_ptr<store::TelemetryStore> telemetry_;
   std::unique_ptr<crypto::SoftKeyStore> notice_key_;
   std::unique_ptr<ingest::CartDirectory> directory_;
-  std::unique_ptr<ingest::Service> service_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<retail::Projector> projector_;
+  std::unique_ptr<retail::ReceiptWriter> receipts_;
+  std::unique_ptr<ingest::Service> service_;  // last: stopped before the sinks go
 };
 
 // A provisioned cart speaking for itself: its MQTT session, its key, and what comes back on its
@@ -369,6 +380,32 @@ TEST_F(IngestTest, TheSimulatorsTrafficIsStoredExactlyOnce) {
     stored += seqs.size();
   }
   EXPECT_EQ(stored, sent);
+
+  // The projection: every session the carts finished is in the entity store, reconciled with its
+  // scans, and every completed one has exactly one receipt that verifies.
+  auto sessions = *rig.entities().ListSessions({.limit = 100000});
+  uint64_t complete = 0, abandoned = 0;
+  for (const auto& s : sessions) {
+    complete += s.status == store::SessionStatus::kComplete;
+    abandoned += s.status == store::SessionStatus::kAbandoned;
+    if (s.status == store::SessionStatus::kComplete) {
+      EXPECT_FALSE(s.totals_mismatch) << s.id.str() << ": " << s.scan_total_cents << " vs " << *s.claimed_total_cents;
+      ASSERT_TRUE(s.payment.has_value());
+      EXPECT_EQ(s.payment->amount_cents, s.scan_total_cents);
+    }
+  }
+  EXPECT_GT(complete, 0u) << summary->ToText();
+  EXPECT_EQ(complete, summary->sessions_completed) << summary->ToText();
+  EXPECT_EQ(abandoned, summary->sessions_abandoned) << summary->ToText();
+  auto receipts = *rig.blobs().List("receipts/STORE-001/");
+  EXPECT_EQ(receipts.size(), complete);
+  auto command_key = *crypto::PublicKey::FromPem(*ReadFile(rig.layout().command_pub));
+  for (const auto& key : receipts) EXPECT_TRUE(retail::VerifyReceipt(*rig.blobs().Get(key), command_key).ok()) << key;
+  for (const auto& c : fleet.carts()) {
+    auto state = rig.entities().GetCartState(c.id);
+    ASSERT_TRUE(state.ok()) << c.id.str() << " has no last-known state";
+    EXPECT_FALSE(state->state.empty());
+  }
 }
 
 }  // namespace

@@ -314,6 +314,25 @@ TEST_P(EntityStoreConformance, SessionListsFilterAndPutTheNewestFirst) {
             Code::kNotFound);
 }
 
+TEST_P(EntityStoreConformance, ABatchCommitsOnceAndAFailedCallInsideIsUndoneAlone) {
+  AddStoreWithCarts();
+  Status st = store_->Batch([&]() -> Status {
+    EXPECT_TRUE(store_->RecordScan(Scan(kS1, kCart1, 2, "4001", 1, 119)).ok());
+    // Refused (the session is cart 1's): only this call is undone.
+    EXPECT_EQ(store_->RecordScan(Scan(kS1, kCart2, 3, "4002", 1, 249)).code(), Code::kFailedPrecondition);
+    EXPECT_TRUE(store_->RecordScan(Scan(kS1, kCart1, 4, "4003", 1, 299)).ok());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(store_->GetSession(kS1)->scan_total_cents, 119 + 299);
+  st = store_->Batch([&]() -> Status {
+    EXPECT_TRUE(store_->RecordScan(Scan(kS2, kCart2, 5, "4001", 1, 119)).ok());
+    return Unavailable("the caller gives up");
+  });
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_EQ(store_->GetSession(kS2).error().code(), Code::kNotFound);  // nothing of it kept
+}
+
 // ---- accounts --------------------------------------------------------------------------------------
 
 TEST_P(EntityStoreConformance, AccountsResolveByLoyaltyNumberAndRefuseTakenOnes) {

@@ -1,0 +1,37 @@
+// ingest/event_sink.h — where accepted events go after they are stored: the seam the entity
+// projection, the identity service and observability plug into (Service::AddSink).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <span>
+
+#include "core/status.h"
+#include "store/telemetry_store.h"
+
+namespace cw::ingest {
+
+struct RoutedEvent {
+  const store::TelemetryEvent* event;  // as stored (an identify's credential removed)
+  const rapidjson::Document* doc;      // the verified payload as received (identify: with the credential)
+  bool redelivered = false;            // already stored by an earlier delivery
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+
+  // Called on the ingest's committer thread once per committed batch, with the batch's events of
+  // the types this sink was added for, in commit order. It runs after the events are durable and
+  // before any of them is acknowledged to the broker, so a sink that writes durably before
+  // returning inherits the ingest's guarantee: a crash loses nothing. Redeliveries of events
+  // already stored are routed again (marked), so a sink that crashed after the telemetry commit
+  // but before its own write catches up — every sink must therefore be idempotent.
+  //
+  // An error holds the batch: the committer retries the sink with backoff and acknowledges
+  // nothing meanwhile, so return one only for transient trouble (a database away). A bad event is
+  // the sink's to log, count and skip.
+  virtual Status OnBatch(std::span<const RoutedEvent> events) = 0;
+};
+
+}  // namespace cw::ingest

@@ -72,6 +72,7 @@ Result<std::string> Cart::StartSession() {
   session_id_ = random_.UuidV4();
   basket_.clear();
   greeting_.clear();
+  carried_from_.clear();
   CW_RETURN_IF_ERROR(Emit(wire::EventType::kSessionStart, [&](wire::JsonBuilder& b) { b.Field("session_id", session_id_); }));
   return session_id_;
 }
@@ -258,6 +259,7 @@ Status Cart::EmitSessionEnd(std::string_view status, const std::string* auth_tok
     }
   });
   greeting_.clear();  // the customer reference is dropped at session end
+  carried_from_.clear();
   ReleaseHeldSession();
   return st;
 }
@@ -401,6 +403,17 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
       if (wire::GetString(cmd.doc, "session_id") == std::optional<std::string_view>(session_id_)) {
         greeting_ = std::string(wire::GetString(cmd.doc, "first_name").value_or(""));
         if (!greeting_.empty()) display_ = "Hello " + greeting_;
+        // Battery swap: the basket the customer left on a dead cart joins this session, once.
+        auto carried = cmd.doc.FindMember("carried_over");
+        if (carried != cmd.doc.MemberEnd() && carried_from_.empty()) {
+          carried_from_ = std::string(wire::GetString(carried->value, "session_id").value_or(""));
+          for (const auto& line : carried->value["items"].GetArray()) {
+            basket_.push_back({std::string(wire::GetString(line, "sku").value_or("")),
+                               static_cast<int>(wire::GetInt(line, "qty").value_or(1)),
+                               wire::GetInt(line, "price_cents").value_or(0)});
+          }
+          display_ += (display_.empty() ? "" : " - ") + std::string("your basket from the other cart is here");
+        }
       }
       break;
     case CommandKind::kSessionOverride: {

@@ -193,6 +193,7 @@ class Cart {
   std::string session_id_;
   std::vector<BasketLine> basket_;
   std::string greeting_;  // first name from identify-result, cleared at session end
+  std::string carried_from_;  // the session whose basket a battery swap carried over ("" if none)
   std::string display_;
   std::string flash_dir_;
   bool maintenance_ = false;

@@ -218,6 +218,12 @@ Service::Service(ServiceOptions options, CartDirectory& directory, store::Teleme
 
 Service::~Service() { Stop(); }
 
+Status Service::Send(const CartId& cart, std::string_view json) {
+  if (!impl_->notices) return Unavailable("the ingest service is not connected to the broker");
+  CW_ASSIGN_OR_RETURN(crypto::Signature sig, impl_->notice_key.Sign(json));
+  return impl_->notices->Publish(wire::CommandsTopic(cart), wire::JoinEnvelope(json, sig), 1).status();
+}
+
 void Service::AddSink(wire::EventType type, EventSink* sink) {
   for (auto& [s, types] : impl_->sinks) {
     if (s == sink) {

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "crypto/key_store.h"
 #include "ingest/admission.h"
+#include "ingest/command_sender.h"
 #include "ingest/event_sink.h"
 #include "mqtt/client.h"
 #include "store/telemetry_store.h"
@@ -46,12 +47,12 @@ struct ServiceStats {
   std::map<std::string, uint64_t> rejected_by_cart;
 };
 
-class Service {
+class Service final : public CommandSender {
  public:
   // `notice_key` signs reject notices (the cloud command key the carts pin).
   Service(ServiceOptions options, CartDirectory& directory, store::TelemetryStore& telemetry,
           crypto::KeyStore& notice_key, Clock& clock);
-  ~Service();
+  ~Service() override;
 
   // Routes accepted events of `type` to `sink` (which must outlive the service). Call before
   // Start. Sinks run in the order they were added; one added for several types gets them all in
@@ -64,6 +65,9 @@ class Service {
   void Stop();
 
   ServiceStats stats() const;
+
+  // Signs and publishes a command over the service's notice session (Unavailable before Start).
+  Status Send(const CartId& cart, std::string_view json) override;
 
  private:
   struct Impl;

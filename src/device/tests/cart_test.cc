@@ -234,6 +234,35 @@ TEST_F(CartTest, ActsOnlyOnGenuineCommands) {
   EXPECT_EQ(cart_->StartSession().status().code(), Code::kFailedPrecondition);
 }
 
+TEST_F(CartTest, ABatterySwapCarriesTheOtherCartsBasketIntoThisSessionOnce) {
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Scan("4006381333931").ok());
+  std::string sid = cart_->session_id();
+  auto result = [&] {
+    return Command(wire::CommandKind::kIdentifyResult, [&](auto& b) {
+      b.Field("session_id", sid).Field("result", "matched").Field("customer_ref", "ref_8c1f2a9b").Field("first_name", "Ada");
+      auto& w = b.Key("carried_over").writer();
+      w.StartObject();
+      w.Key("session_id"); w.String("11111111-1111-4111-8111-111111111111");
+      w.Key("items"); w.StartArray();
+      w.StartObject(); w.Key("sku"); w.String("4001"); w.Key("qty"); w.Int(2); w.Key("price_cents"); w.Int(119); w.EndObject();
+      w.EndArray();
+      w.EndObject();
+    });
+  };
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), result());
+  EXPECT_EQ(cart_->display(), "Hello Ada - your basket from the other cart is here");
+  cart_->OnMessage(wire::CommandsTopic(cart_->id()), result());  // redelivered: not twice
+  ASSERT_EQ(cart_->basket().size(), 2u);
+  EXPECT_EQ(cart_->basket()[1].sku, "4001");
+  EXPECT_EQ(cart_->basket()[1].qty, 2);
+  SimEmvTerminal approves(random_, 0.0);
+  ASSERT_TRUE(cart_->PayAtTerminal(approves).ok());
+  auto end = OfType("session-end");
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_EQ(*wire::GetInt(end[0], "item_count"), 3);  // the carried lines are paid for too
+}
+
 TEST_F(CartTest, AWeightMismatchAsksTheShopperAndRaisesAFault) {
   ASSERT_TRUE(cart_->StartSession().ok());
   ASSERT_TRUE(cart_->Scan("4006381333931").ok());

@@ -15,6 +15,8 @@
 #include "crypto/key_store.h"
 #include "ingest/service.h"
 #include "pki/pki.h"
+#include "identity/identity_service.h"
+#include "identity/vault.h"
 #include "retail/catalog_import.h"
 #include "retail/projector.h"
 #include "retail/receipts.h"
@@ -42,6 +44,17 @@ int Report(const Status& st) {
 Result<std::unique_ptr<store::EntityStore>> OpenEntities(const Config& config) {
   CW_RETURN_IF_ERROR(MakeDirs(config.data_dir, 0755));
   return store::Registry::WithBuiltinBackends().OpenEntity(config.stores.entity);
+}
+
+Result<std::unique_ptr<identity::Vault>> OpenVault(const Config& config) {
+  CW_RETURN_IF_ERROR(MakeDirs(config.data_dir, 0755));
+  return identity::Vault::Open(config.stores.vault, config.stores.vault_key_file, Clock::System());
+}
+
+// Who runs an operator command, for the audit logs.
+identity::Access OperatorAccess(std::string purpose) {
+  const char* user = std::getenv("USER");
+  return {std::string("cli:") + (user && *user ? user : std::to_string(::getuid())), "operator", std::move(purpose)};
 }
 
 // IANA names look like Area/City or Area/Region/City (or UTC); the tz database is not required.
@@ -239,10 +252,14 @@ Status Serve(const Config& config, const std::string& broker_flag) {
   o.max_batch = static_cast<size_t>(config.ingest.max_batch);
   o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
   CW_ASSIGN_OR_RETURN(auto blobs, registry.OpenBlobs(config.stores.blobs));
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
   ingest::Service service(o, directory, *telemetry, *notice_key, Clock::System());
-  // Sinks run in this order: sessions and cart state first, then the receipts that read them.
+  // Sinks run in this order: sessions and cart state first, then who is shopping (which may
+  // merge a battery-swapped session), then the receipts that read both.
   retail::Projector projector(*entities);
   for (auto type : retail::Projector::Types()) service.AddSink(type, &projector);
+  identity::IdentityService identity(*entities, *vault, service, Clock::System(), Random::System());
+  service.AddSink(wire::EventType::kIdentify, &identity);
   retail::ReceiptWriter receipts(*entities, *blobs, *notice_key);
   service.AddSink(wire::EventType::kSessionEnd, &receipts);
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
@@ -297,6 +314,107 @@ Status CatalogImport(const Config& config, const std::string& store_flag, const 
   }
   std::printf("catalog %s: %zu added, %zu changed, %zu removed; %zu items\n", store.str().c_str(), diff.added.size(),
               diff.changed.size(), diff.removed.size(), items.size());
+  return Status::Ok();
+}
+
+struct AccountAddArgs {
+  std::string email, name, phone, address;
+  std::vector<std::string> loyalty, payment_tokens;
+  bool json = false;
+};
+
+// The service without a broker: registration and app codes touch only the stores.
+struct NoCommands final : ingest::CommandSender {
+  Status Send(const CartId&, std::string_view) override { return Unavailable("no broker in an operator command"); }
+};
+
+Status AccountAdd(const Config& config, const AccountAddArgs& a) {
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
+  NoCommands none;
+  identity::IdentityService service(*entities, *vault, none, Clock::System(), Random::System());
+  CW_ASSIGN_OR_RETURN(AccountId id, service.Register({{a.email, a.name, a.phone, a.address}, a.loyalty, a.payment_tokens},
+                                                     OperatorAccess("enrol a customer")));
+  if (a.json) std::printf("{\"account\":\"%s\"}\n", id.str().c_str());
+  else std::printf("%s\n", id.str().c_str());
+  return Status::Ok();
+}
+
+Status AccountCode(const Config& config, const std::string& account_flag) {
+  CW_ASSIGN_OR_RETURN(AccountId account, AccountId::Parse(account_flag));
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
+  NoCommands none;
+  identity::IdentityService service(*entities, *vault, none, Clock::System(), Random::System());
+  CW_ASSIGN_OR_RETURN(std::string code, service.IssueAppCode(account));
+  std::printf("%s\n", code.c_str());
+  return Status::Ok();
+}
+
+Status AccountShow(const Config& config, const std::string& account_flag, const std::string& purpose, bool json) {
+  CW_ASSIGN_OR_RETURN(AccountId account, AccountId::Parse(account_flag));
+  if (purpose.empty()) return InvalidArgument("--purpose is required: every read of personal data is audited with its reason");
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
+  CW_ASSIGN_OR_RETURN(store::AccountRecord record, entities->GetAccount(account));
+  CW_ASSIGN_OR_RETURN(identity::Person p, vault->ReadPerson(account, OperatorAccess(purpose)));
+  CW_ASSIGN_OR_RETURN(auto sessions, entities->ListSessions({.account = account, .limit = 1000}));
+  if (json) {
+    wire::JsonBuilder b;
+    b.Field("account", account.str()).Field("email", p.email).Field("name", p.full_name).Field("phone", p.phone)
+        .Field("address", p.address).Field("sessions", static_cast<int64_t>(sessions.size()));
+    auto& w = b.Key("loyalty_numbers").writer();
+    w.StartArray();
+    for (const auto& n : record.loyalty_numbers) w.String(n.c_str());
+    w.EndArray();
+    std::printf("%s\n", b.Finish().c_str());
+    return Status::Ok();
+  }
+  std::printf("account  %s\nemail    %s\nname     %s\nphone    %s\naddress  %s\nsessions %zu\n", account.str().c_str(),
+              p.email.c_str(), p.full_name.c_str(), p.phone.c_str(), p.address.c_str(), sessions.size());
+  return Status::Ok();
+}
+
+Status KeysList(const Config& config, identity::Vault* open);
+
+Status KeysRotate(const Config& config, const std::string& domain, bool master, bool reencrypt) {
+  if (master == !domain.empty()) return InvalidArgument("give exactly one of --domain D or --master");
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
+  auto access = OperatorAccess("key rotation");
+  if (master) {
+    CW_RETURN_IF_ERROR(vault->RotateMaster(access));
+  } else {
+    CW_RETURN_IF_ERROR(vault->RotateDomain(domain, reencrypt, access));
+  }
+  return KeysList(config, vault.get());
+}
+
+Status KeysList(const Config& config, identity::Vault* open) {
+  std::unique_ptr<identity::Vault> owned;
+  if (!open) {
+    CW_ASSIGN_OR_RETURN(owned, OpenVault(config));
+    open = owned.get();
+  }
+  CW_ASSIGN_OR_RETURN(auto keys, open->Keys());
+  std::printf("%-8s %-8s %-7s %-8s %s\n", "DOMAIN", "VERSION", "MASTER", "VALUES", "CREATED");
+  for (const auto& k : keys) {
+    std::printf("%-8s %-8lld %-7lld %-8lld %s\n", k.domain.c_str(), static_cast<long long>(k.version),
+                static_cast<long long>(k.master_version), static_cast<long long>(k.values),
+                FormatTimeMillis(k.created_at).c_str());
+  }
+  return Status::Ok();
+}
+
+// Re-computes both hash chains; a break is reported with the first bad entry and exit 1.
+Status AuditVerify(const Config& config) {
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
+  for (auto [name, log] : {std::pair<const char*, store::AuditLog*>{"api audit log", &entities->audit()},
+                           {"vault audit log", &vault->audit()}}) {
+    CW_ASSIGN_OR_RETURN(int64_t n, log->Verify());
+    CW_ASSIGN_OR_RETURN(auto head, log->Head());
+    std::printf("%s: %lld entries, chain intact, head %s\n", name, static_cast<long long>(n), head.second.c_str());
+  }
   return Status::Ok();
 }
 
@@ -508,9 +626,54 @@ int RunCartwright(int argc, char** argv) {
     action = [&](const Config& c) { return CatalogImport(c, catalog_store, catalog_file, catalog_json); };
   });
 
+  auto* account_cmd = app.add_subcommand("account", "Customer accounts (Tier 2) and their personal data (the vault)");
+  account_cmd->require_subcommand(1);
+  AccountAddArgs aa;
+  auto* account_add = account_cmd->add_subcommand("add", "Enrol a customer; prints the account id");
+  account_add->add_option("--email", aa.email, "E-mail (one account per address)")->required();
+  account_add->add_option("--name", aa.name, "Full name")->required();
+  account_add->add_option("--phone", aa.phone, "Phone number");
+  account_add->add_option("--address", aa.address, "Postal address");
+  account_add->add_option("--loyalty", aa.loyalty, "Loyalty number (16 digits); repeatable");
+  account_add->add_option("--payment-token", aa.payment_tokens, "Payment-method token (24 of A-Z a-z 0-9); repeatable");
+  account_add->add_flag("--json", aa.json, "Machine-readable output");
+  account_add->callback([&] { action = [&](const Config& c) { return AccountAdd(c, aa); }; });
+  std::string account_id, account_purpose;
+  bool account_json = false;
+  auto* account_code = account_cmd->add_subcommand("code", "Issue a single-use app QR code (valid 5 minutes)");
+  account_code->add_option("--account", account_id, "Account id")->required();
+  account_code->callback([&] { action = [&](const Config& c) { return AccountCode(c, account_id); }; });
+  auto* account_show = account_cmd->add_subcommand("show", "Decrypt an account's personal data (audited)");
+  account_show->add_option("--account", account_id, "Account id")->required();
+  account_show->add_option("--purpose", account_purpose, "Why (written to the vault's audit log)")->required();
+  account_show->add_flag("--json", account_json, "Machine-readable output");
+  account_show->callback([&] {
+    action = [&](const Config& c) { return AccountShow(c, account_id, account_purpose, account_json); };
+  });
+
+  auto* keys_cmd = app.add_subcommand("keys", "The PII vault's encryption keys");
+  keys_cmd->require_subcommand(1);
+  std::string keys_domain;
+  bool keys_master = false, keys_reencrypt = false;
+  auto* keys_rotate = keys_cmd->add_subcommand("rotate", "New data-key version for a domain, or a new master key");
+  keys_rotate->add_option("--domain", keys_domain, "contact or payment");
+  keys_rotate->add_flag("--master", keys_master, "Rotate the master key (re-wraps every data key)");
+  keys_rotate->add_flag("--reencrypt", keys_reencrypt, "Also re-encrypt the domain's values and drop older versions");
+  keys_rotate->callback([&] {
+    action = [&](const Config& c) { return KeysRotate(c, keys_domain, keys_master, keys_reencrypt); };
+  });
+  auto* keys_list = keys_cmd->add_subcommand("list", "Data-key versions and how many values each still protects");
+  keys_list->callback([&] { action = [&](const Config& c) { return KeysList(c, nullptr); }; });
+
+  auto* audit_cmd = app.add_subcommand("audit", "The hash-chained audit logs");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand("verify", "Re-compute the API and vault audit chains; exit 1 on tampering");
+  audit_verify->callback([&] { action = [&](const Config& c) { return AuditVerify(c); }; });
+
   // --data-dir and --log-level may appear after any subcommand.
   for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
-                        broker_run, serve, events, rejects, catalog_cmd, catalog_import}) {
+                        broker_run, serve, events, rejects, catalog_cmd, catalog_import, account_cmd, account_add,
+                        account_code, account_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify}) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

@@ -101,6 +101,8 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
     CW_RETURN_IF_ERROR(read("stores", [&](TableReader& r) {
       CW_RETURN_IF_ERROR(r.String("entity", config.stores.entity));
       CW_RETURN_IF_ERROR(r.String("telemetry", config.stores.telemetry));
+      CW_RETURN_IF_ERROR(r.String("vault", config.stores.vault));
+      CW_RETURN_IF_ERROR(r.String("vault_key_file", config.stores.vault_key_file));
       return r.String("blobs", config.stores.blobs);
     }));
     CW_RETURN_IF_ERROR(read("ingest", [&](TableReader& r) {
@@ -115,6 +117,8 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   if (config.stores.entity.empty()) config.stores.entity = "sqlite:" + data_dir + "/entity.db";
   if (config.stores.telemetry.empty()) config.stores.telemetry = "rocksdb:" + data_dir + "/telemetry";
   if (config.stores.blobs.empty()) config.stores.blobs = "file:" + data_dir + "/blobs";
+  if (config.stores.vault.empty()) config.stores.vault = "sqlite:" + data_dir + "/vault.db";
+  if (config.stores.vault_key_file.empty()) config.stores.vault_key_file = data_dir + "/keys/vault.keys";
   CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
   return config;
 }

@@ -22,6 +22,8 @@ struct Config {
     std::string entity;     // URI; default sqlite:DATA_DIR/entity.db
     std::string telemetry;  // URI; default rocksdb:DATA_DIR/telemetry
     std::string blobs;      // URI; default file:DATA_DIR/blobs
+    std::string vault;      // URI of the PII vault's own database; default sqlite:DATA_DIR/vault.db
+    std::string vault_key_file;  // the vault's master keys (0600); default DATA_DIR/keys/vault.keys
   } stores;
 
   struct Ingest {

@@ -1,8 +1,11 @@
 #include "device/payment.h"
 
+#include <utility>
+
 namespace cw::device {
 
 Result<std::string> SimEmvModule::Tap() {
+  if (!presented_.empty()) return std::exchange(presented_, std::string());
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string token;
   for (int i = 0; i < 24; ++i) token += kChars[random_.Uniform(62)];

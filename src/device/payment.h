@@ -37,10 +37,13 @@ class EmvTerminal {
 class SimEmvModule final : public EmvModule {
  public:
   explicit SimEmvModule(Random& random) : random_(random) {}
+  // The next tap reads this card (a known customer's); later taps read random cards again.
+  void Present(std::string token) { presented_ = std::move(token); }
   Result<std::string> Tap() override;
 
  private:
   Random& random_;
+  std::string presented_;
 };
 
 class SimEmvTerminal final : public EmvTerminal {

@@ -137,6 +137,9 @@ int RunCartsim(int argc, char** argv) {
   run->add_option("--seed", o.seed, "Seed for the shoppers' choices")->capture_default_str();
   run->add_option("--scenario", scenario, "Scenario file (TOML): shopper arrivals and mix")->check(CLI::ExistingFile);
   run->add_option("--catalog", o.catalog_path, "Store catalog CSV (default: a generated 2,000-SKU catalog)");
+  std::string customers;
+  run->add_option("--customers", customers, "CSV loyalty,payment_token of enrolled customers the shoppers are")
+      ->check(CLI::ExistingFile);
   run->add_option("--connect-rate", o.connect_rate, "New connections per second")->capture_default_str();
   std::string bridge_listen = "127.0.0.1:8090";
   run->add_option("--ble-bridge", bridge_listen, "host:port of the loopback BLE bridge (proximity tokens), or off")
@@ -149,6 +152,11 @@ int RunCartsim(int argc, char** argv) {
   auto* prox = app.add_subcommand("proximity", "Ask a running cartsim's BLE bridge for a cart's proximity token");
   prox->add_option("--cart", prox_cart, "Cart id, e.g. CART-000001")->required();
   prox->add_option("--bridge", prox_bridge, "The bridge's URL")->capture_default_str();
+  int catalog_items = 2000;
+  uint64_t catalog_seed = 7;
+  auto* catalog = app.add_subcommand("catalog", "Print the generated store catalog (CSV) the carts use by default");
+  catalog->add_option("--items", catalog_items, "Number of SKUs")->capture_default_str()->check(CLI::Range(1, 100000));
+  catalog->add_option("--seed", catalog_seed, "Generator seed")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -172,6 +180,15 @@ int RunCartsim(int argc, char** argv) {
     if (res->status != 200) return fail(Unavailable("bridge answered " + std::to_string(res->status) + ": " + res->body), 1);
     std::printf("%s", res->body.c_str());
     return 0;
+  }
+  if (catalog->parsed()) {
+    std::printf("%s", GenerateCatalogCsv(catalog_items, catalog_seed).c_str());
+    return 0;
+  }
+  if (!customers.empty()) {
+    auto known = LoadKnownCustomers(customers);
+    if (!known.ok()) return fail(known.error(), 2);
+    o.customers = std::move(known).value();
   }
   if (bridge_listen != "off") o.ble_bridge_listen = bridge_listen;
   Status st = ParseBrokerUrl(broker, o.broker);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <queue>
 
+#include "core/csv.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -20,6 +21,26 @@
 namespace cw::sim {
 
 using Steady = std::chrono::steady_clock;
+
+Result<std::vector<KnownCustomer>> LoadKnownCustomers(const std::string& path) {
+  CW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  CsvReader reader(text);
+  auto header = reader.Next();
+  if (!header.ok()) return InvalidArgument(path + ": " + header.error().message());
+  if (!*header || (*header)->fields != std::vector<std::string>{"loyalty", "payment_token"}) {
+    return InvalidArgument(path + ": expected the header loyalty,payment_token");
+  }
+  std::vector<KnownCustomer> out;
+  for (;;) {
+    auto row = reader.Next();
+    if (!row.ok()) return InvalidArgument(path + ": " + row.error().message());
+    if (!*row) return out;
+    if ((*row)->fields.size() != 2) {
+      return InvalidArgument(path + ": line " + std::to_string((*row)->line) + ": expected 2 fields");
+    }
+    out.push_back({(*row)->fields[0], (*row)->fields[1]});
+  }
+}
 
 std::string GenerateCatalogCsv(int n, uint64_t seed) {
   static const char* kNames[] = {"Milk", "Bread", "Apples", "Cheese", "Coffee", "Pasta", "Rice", "Eggs",
@@ -252,11 +273,23 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   auto credential = [](Random& r, const std::string& method) {
     return method == "loyalty" ? Digits(r, 16) : "qr_" + Alnum(r, 12);
   };
+  // A known customer holding that kind of credential, if the options name any.
+  auto known = [&](Random& r, const std::string& method) -> const KnownCustomer* {
+    std::vector<const KnownCustomer*> holders;
+    for (const auto& k : options_.customers) {
+      if (!(method == "loyalty" ? k.loyalty : k.payment_token).empty()) holders.push_back(&k);
+    }
+    return holders.empty() ? nullptr : holders[r.Uniform(holders.size())];
+  };
   auto identify = [&](SimCart& c) {
+    const KnownCustomer* k = known(c.rng, c.identify_method);
     if (c.identify_method == "payment_token") {
+      if (k) c.emv_module->Present(k->payment_token);
       c.cart->TapToPay(*c.emv_module).IgnoreError();
     } else {
-      c.cart->Identify(c.identify_method, credential(c.rng, c.identify_method)).IgnoreError();
+      c.cart->Identify(c.identify_method, k && c.identify_method == "loyalty" ? k->loyalty
+                                                                             : credential(c.rng, c.identify_method))
+          .IgnoreError();
     }
     c.identify_method.clear();
   };

@@ -56,6 +56,15 @@ struct OfflineWindow {
   Duration lte_m{};
 };
 
+// A shopper the cloud knows (enrolled with `cartwright account add`): identifying shoppers use
+// these credentials instead of random ones.
+struct KnownCustomer {
+  std::string loyalty;        // 16 digits, or ""
+  std::string payment_token;  // 24 of A-Z a-z 0-9, or ""
+};
+// CSV with header `loyalty,payment_token` (either column may be empty in a row).
+Result<std::vector<KnownCustomer>> LoadKnownCustomers(const std::string& path);
+
 struct FleetOptions {
   std::string carts_dir;        // CART-xxxxxx/ directories as written by `cartwright provision`
   std::string catalog_path;     // default: a generated 2,000-SKU catalog
@@ -69,6 +78,7 @@ struct FleetOptions {
   // fleet on one machine (each libmosquitto session holds 3 file descriptors).
   int shard_index = 0, shard_count = 1;
   ShopperMix mix;
+  std::vector<KnownCustomer> customers;  // empty: every identifying shopper is a stranger
   FaultRates faults;
   OfflineWindow offline;
   // The loopback BLE bridge (host:port, port 0 = any); empty for none.

@@ -10,6 +10,7 @@
 #include "core/files.h"
 #include "crypto/key_store.h"
 #include "crypto/x509.h"
+#include "store/sql.h"
 #include "testing/harness.h"
 #include "wire/json.h"
 
@@ -142,6 +143,50 @@ TEST_F(CliTest, CatalogImportReportsChangesAndRefusesABadFileWhole) {
   EXPECT_NE(r.err.find(bad + ":3: category must be"), std::string::npos) << r.err;
   EXPECT_EQ(Run({"catalog", "import", "--store", "S1", v2}).out, "catalog S1: 0 added, 0 changed, 0 removed; 2 items\n");
   EXPECT_EQ(Run({"catalog", "import", "--store", "NOPE", v2}).exit_code, 1);
+}
+
+TEST_F(CliTest, AccountsKeysAndTheAuditChainFromTheCommandLine) {
+  ProcessResult add = Run({"account", "add", "--email", "ada@example.com", "--name", "Ada Lovelace", "--phone",
+                           "+44 20 7946 0000", "--loyalty", "4000111122223333", "--payment-token",
+                           "TOKccccccccccccccccccccc"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  std::string account = add.out.substr(0, add.out.size() - 1);
+  ASSERT_TRUE(AccountId::Parse(account).ok()) << add.out;
+  // PII is never stored in the clear.
+  std::string vault = *ReadFile(dir_.path() + "/data/vault.db");
+  EXPECT_EQ(vault.find("Lovelace"), std::string::npos);
+  EXPECT_EQ(vault.find("ada@example.com"), std::string::npos);
+  EXPECT_EQ(Run({"account", "add", "--email", "ADA@example.com", "--name", "Again"}).exit_code, 1);
+  EXPECT_EQ(Run({"account", "add", "--email", "x@example.com", "--name", "X", "--loyalty", "12"}).exit_code, 2);
+
+  ProcessResult code = Run({"account", "code", "--account", account});
+  ASSERT_EQ(code.exit_code, 0) << code.err;
+  EXPECT_EQ(code.out.size(), 33u);  // 32 characters and a newline
+
+  EXPECT_EQ(Run({"account", "show", "--account", account}).exit_code, 2);  // --purpose is required
+  ProcessResult show = Run({"account", "show", "--account", account, "--purpose", "subject access request 42"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("Ada Lovelace"), std::string::npos);
+  EXPECT_NE(show.out.find("+44 20 7946 0000"), std::string::npos);
+
+  ProcessResult rotated = Run({"keys", "rotate", "--domain", "contact", "--reencrypt"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_NE(rotated.out.find("contact  2        1       3"), std::string::npos) << rotated.out;
+  EXPECT_EQ(Run({"keys", "rotate"}).exit_code, 2);
+  ASSERT_EQ(Run({"keys", "rotate", "--master"}).exit_code, 0);
+  EXPECT_NE(Run({"account", "show", "--account", account, "--purpose", "check after rotation"}).out.find("Ada"),
+            std::string::npos);
+
+  ProcessResult verify = Run({"audit", "verify"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("vault audit log: "), std::string::npos) << verify.out;
+  {
+    auto db = *store::sql::OpenSqlite(dir_.path() + "/data/vault.db");
+    ASSERT_TRUE(db->Exec("UPDATE vault_audit SET purpose = 'curiosity' WHERE action = 'decrypt'").ok());
+  }
+  verify = Run({"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_NE(verify.err.find("was altered"), std::string::npos) << verify.err;
 }
 
 TEST_F(CliTest, ProvisionWithoutPkiSaysWhatToDo) {

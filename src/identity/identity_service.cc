@@ -52,7 +52,7 @@ IdentityStats IdentityService::stats() const {
 Status IdentityService::OnBatch(std::span<const ingest::RoutedEvent> events) {
   for (const auto& e : events) {
     if (e.event->type != wire::EventType::kIdentify) continue;
-    auto id = Identify(*e.event, *e.doc);
+    auto id = Identify(*e.event, *e.doc, e.credential);
     if (!id.ok()) {
       // Store trouble is retried by the ingest; a bad event is logged and dropped.
       Code c = id.error().code();
@@ -64,10 +64,11 @@ Status IdentityService::OnBatch(std::span<const ingest::RoutedEvent> events) {
   return Status::Ok();
 }
 
-Result<Identification> IdentityService::Identify(const store::TelemetryEvent& event, const rapidjson::Value& doc) {
+Result<Identification> IdentityService::Identify(const store::TelemetryEvent& event, const rapidjson::Value& doc,
+                                                 std::string_view credential_view) {
   CW_ASSIGN_OR_RETURN(SessionId session, SessionId::Parse(wire::GetString(doc, "session_id").value_or("")));
   std::string method(wire::GetString(doc, "method").value_or(""));
-  std::string credential(wire::GetString(doc, "credential").value_or(""));
+  std::string credential(credential_view);
 
   Identification id;
   // A redelivery (or a second identification) of a session already linked: answer as before.

@@ -63,8 +63,10 @@ class IdentityService final : public ingest::EventSink {
   // identified session is answered again with the same reference, without resolving twice.
   Status OnBatch(std::span<const ingest::RoutedEvent> events) override;
 
-  // One identify event: resolve, link the session, merge a battery-swapped one, answer the cart.
-  Result<Identification> Identify(const store::TelemetryEvent& event, const rapidjson::Value& doc);
+  // One identify event (its credential apart from the doc, as the ingest routes it): resolve,
+  // link the session, merge a battery-swapped one, answer the cart.
+  Result<Identification> Identify(const store::TelemetryEvent& event, const rapidjson::Value& doc,
+                                  std::string_view credential);
 
   // Operators (`cartwright account add`) and the mobile app's registration.
   Result<AccountId> Register(const NewAccount& account, const Access& access);

@@ -5,6 +5,7 @@
 
 #include "crypto/hash.h"
 #include "wire/envelope.h"
+#include "wire/json.h"
 
 namespace cw::ingest {
 
@@ -105,7 +106,10 @@ Result<Admitted, Refused> Admission::Check(std::string_view topic, std::string_v
                  .digest = crypto::Sha256(payload),
                  .body = type == wire::EventType::kIdentify ? WithoutCredential(payload) : std::string(payload)},
              std::move(parsed->doc)};
-  if (type == wire::EventType::kIdentify) a.doc.RemoveMember("credential");
+  if (type == wire::EventType::kIdentify) {
+    a.credential = std::string(wire::GetString(a.doc, "credential").value_or(""));
+    a.doc.RemoveMember("credential");
+  }
   return a;
 }
 

@@ -30,7 +30,8 @@ struct AdmissionOptions {
 // per-type handlers.
 struct Admitted {
   store::TelemetryEvent event;
-  rapidjson::Document doc;
+  rapidjson::Document doc;  // the verified payload; an identify's credential removed…
+  std::string credential;   // …and kept here, for the identity service alone ("" for other types)
 };
 
 // A message that failed one: the contract's reason, and what to keep of it in the dead letters.

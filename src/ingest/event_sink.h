@@ -13,8 +13,11 @@ namespace cw::ingest {
 
 struct RoutedEvent {
   const store::TelemetryEvent* event;  // as stored (an identify's credential removed)
-  const rapidjson::Document* doc;      // the verified payload as received (identify: with the credential)
+  const rapidjson::Document* doc;      // the verified payload (an identify's credential removed)
   bool redelivered = false;            // already stored by an earlier delivery
+  // An identify's credential (loyalty number, payment token, app code): only the identity
+  // service reads it, and nothing may store or log it. "" for other types.
+  std::string_view credential = {};
 };
 
 class EventSink {

@@ -170,7 +170,9 @@ struct Service::Impl {
       for (size_t i = 0; i < admitted.size(); ++i) {
         if (verdicts[i] == DedupVerdict::kConflict) continue;
         const Admitted& a = *admitted[i]->admitted;
-        if (types.count(a.event.type)) share.push_back({&a.event, &a.doc, verdicts[i] == DedupVerdict::kDuplicate});
+        if (types.count(a.event.type)) {
+          share.push_back({&a.event, &a.doc, verdicts[i] == DedupVerdict::kDuplicate, a.credential});
+        }
       }
       if (share.empty()) continue;
       auto backoff = std::chrono::milliseconds(100);

@@ -59,13 +59,13 @@ class IdentityServiceTest : public ::testing::Test {
     alice_ = *alice;
   }
 
-  // An identify event as the ingest routes it (the doc still carries the credential).
+  // An identify event as the ingest routes it (the credential apart from the doc).
   Result<Identification> Identify(const CartId& cart, uint64_t seq, const std::string& session, const std::string& method,
                                   const std::string& credential) {
     wire::JsonBuilder b;
     b.Field("v", 1).Field("type", "identify").Field("cart_id", cart.str()).Field("seq", seq)
         .Field("ts", FormatTimeMillis(clock_.Now())).Field("fw", "1.0.0").Field("session_id", session)
-        .Field("method", method).Field("credential", credential);
+        .Field("method", method);
     rapidjson::Document doc;
     std::string json = b.Finish();
     doc.Parse(json.c_str());
@@ -73,7 +73,7 @@ class IdentityServiceTest : public ::testing::Test {
     e.seq = seq;
     e.ts = clock_.Now();
     e.type = wire::EventType::kIdentify;
-    return service_->Identify(e, doc);
+    return service_->Identify(e, doc, credential);
   }
 
   cw::testing::TempDir tmp_;

@@ -137,6 +137,7 @@ TEST_F(AdmissionTest, AnIdentifyCredentialIsNeverKept) {
   EXPECT_EQ(ok->event.body.find("6012345678901234"), std::string::npos);
   EXPECT_NE(ok->event.body.find("\"method\":\"loyalty\""), std::string::npos);
   EXPECT_FALSE(ok->doc.HasMember("credential"));
+  EXPECT_EQ(ok->credential, "6012345678901234");  // handed to the identity service alone
   // Refused (bad signature): the dead letter has no credential either.
   auto bad = admission_->Check(topic, Signed(wire::ExampleEventJson(EventType::kIdentify, kCart, 5), *other_key_), kNow);
   ASSERT_FALSE(bad.ok());

@@ -129,3 +129,14 @@ Result<PostgresServer*> PostgresServer::Shared() {
 }
 
 }  // namespace cw::testing
+
+namespace cw::testing {
+
+std::string FreshPostgresUri() {
+  auto server = PostgresServer::Shared();
+  if (!server.ok()) return "unavailable:" + server.error().ToString();
+  auto db = (*server)->CreateDatabase();
+  return db.ok() ? *db : "unavailable:" + db.error().ToString();
+}
+
+}  // namespace cw::testing

@@ -37,4 +37,8 @@ class PostgresServer {
   int next_db_ = 0;
 };
 
+// A fresh database on the shared server, as a URI; "unavailable:<why>" when there is none, so a
+// store opened with it fails with the reason in its message.
+std::string FreshPostgresUri();
+
 }  // namespace cw::testing

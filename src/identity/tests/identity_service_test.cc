@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <ostream>
+
 #include "core/time_format.h"
 #include "store/registry.h"
+#include "testing/postgres_server.h"
 #include "testing/temp_dir.h"
 #include "wire/json.h"
 #include "wire/notice.h"
@@ -42,11 +46,26 @@ class CapturedCommands final : public ingest::CommandSender {
   std::vector<std::pair<CartId, std::string>> sent;
 };
 
-class IdentityServiceTest : public ::testing::Test {
+// Tier 2 and Tier 3 each in their own database, on either engine.
+struct Engines {
+  std::string name;
+  std::function<std::string(const std::string& dir, const std::string& db)> uri;
+};
+void PrintTo(const Engines& e, std::ostream* os) { *os << e.name; }
+const Engines kEngines[] = {
+    {"Sqlite", [](const std::string& dir, const std::string& db) { return "sqlite:" + dir + "/" + db + ".db"; }},
+    {"Postgres", [](const std::string&, const std::string&) { return cw::testing::FreshPostgresUri(); }},
+};
+
+class IdentityServiceTest : public ::testing::TestWithParam<Engines> {
  protected:
   void SetUp() override {
-    entities_ = *store::Registry::WithBuiltinBackends().OpenEntity("sqlite:" + tmp_.path() + "/entity.db");
-    vault_ = *Vault::Open("sqlite:" + tmp_.path() + "/vault.db", tmp_.path() + "/keys/vault.keys", clock_);
+    auto entities = store::Registry::WithBuiltinBackends().OpenEntity(GetParam().uri(tmp_.path(), "entity"));
+    ASSERT_TRUE(entities.ok()) << entities.error().ToString();
+    entities_ = std::move(entities).value();
+    auto vault = Vault::Open(GetParam().uri(tmp_.path(), "vault"), tmp_.path() + "/keys/vault.keys", clock_);
+    ASSERT_TRUE(vault.ok()) << vault.error().ToString();
+    vault_ = std::move(vault).value();
     ASSERT_TRUE(entities_->AddStore({kStore, "Markt", "freshco", store::Region::kEu, "Europe/Berlin", kT0}).ok());
     for (auto c : {kCart1, kCart2}) {
       ASSERT_TRUE(entities_->AddCart({c, kStore, "SN" + c.str(), "fp" + c.str(), "pub", "cert",
@@ -89,7 +108,7 @@ class IdentityServiceTest : public ::testing::Test {
 const std::string kS1 = "11111111-1111-4111-8111-111111111111";
 const std::string kS2 = "22222222-2222-4222-8222-222222222222";
 
-TEST_F(IdentityServiceTest, ALoyaltyNumberGreetsByFirstNameAndLinksTheWholeSession) {
+TEST_P(IdentityServiceTest, ALoyaltyNumberGreetsByFirstNameAndLinksTheWholeSession) {
   store::ScanFact scan{.session = *SessionId::Parse(kS1), .cart = kCart1, .store = kStore};
   scan.seq = 2;
   scan.ts = kT0;
@@ -122,7 +141,7 @@ TEST_F(IdentityServiceTest, ALoyaltyNumberGreetsByFirstNameAndLinksTheWholeSessi
   EXPECT_TRUE(greeted);
 }
 
-TEST_F(IdentityServiceTest, UnknownLoyaltyNumbersAreAnsweredUnknown) {
+TEST_P(IdentityServiceTest, UnknownLoyaltyNumbersAreAnsweredUnknown) {
   auto id = *Identify(kCart1, 3, kS1, "loyalty", "9999999999999999");
   EXPECT_EQ(id.result, IdentifyResult::kUnknown);
   auto cmd = commands_.Last();
@@ -131,7 +150,7 @@ TEST_F(IdentityServiceTest, UnknownLoyaltyNumbersAreAnsweredUnknown) {
   EXPECT_FALSE(entities_->GetSession(*SessionId::Parse(kS1)).ok());  // nothing linked, nothing made
 }
 
-TEST_F(IdentityServiceTest, ARegisteredCardFindsItsAccountAndAnUnknownCardAStableCardHolder) {
+TEST_P(IdentityServiceTest, ARegisteredCardFindsItsAccountAndAnUnknownCardAStableCardHolder) {
   EXPECT_EQ(*Identify(kCart1, 3, kS1, "payment_token", kCard)->account, alice_);
   const std::string stranger = "TOKbbbbbbbbbbbbbbbbbbbbb";
   auto first = *Identify(kCart2, 3, kS2, "payment_token", stranger);
@@ -143,7 +162,7 @@ TEST_F(IdentityServiceTest, ARegisteredCardFindsItsAccountAndAnUnknownCardAStabl
   EXPECT_EQ(*later.account, *first.account);  // the same card, the same card holder, next visit
 }
 
-TEST_F(IdentityServiceTest, AppCodesWorkOnceAndForFiveMinutes) {
+TEST_P(IdentityServiceTest, AppCodesWorkOnceAndForFiveMinutes) {
   auto code = *service_->IssueAppCode(alice_);
   EXPECT_EQ(code.size(), 32u);
   EXPECT_EQ(*Identify(kCart1, 3, kS1, "app_qr", code)->account, alice_);
@@ -156,7 +175,7 @@ TEST_F(IdentityServiceTest, AppCodesWorkOnceAndForFiveMinutes) {
   EXPECT_EQ(Identify(kCart2, 5, kS2, "app_qr", "qr_neverissued1")->result, IdentifyResult::kUnknown);
 }
 
-TEST_F(IdentityServiceTest, ABatterySwapWithin30MinutesMergesAndSendsTheBasket) {
+TEST_P(IdentityServiceTest, ABatterySwapWithin30MinutesMergesAndSendsTheBasket) {
   SessionId dead = *SessionId::Parse(kS1);
   ASSERT_TRUE(Identify(kCart1, 2, kS1, "loyalty", kLoyalty).ok());
   for (uint64_t seq : {3, 4}) {
@@ -199,7 +218,7 @@ TEST_F(IdentityServiceTest, ABatterySwapWithin30MinutesMergesAndSendsTheBasket) 
   EXPECT_FALSE(Identify(kCart2, 20, s4, "loyalty", kLoyalty)->merged_from.has_value());
 }
 
-TEST_F(IdentityServiceTest, RegistrationValidatesAndRefusesADuplicateEmail) {
+TEST_P(IdentityServiceTest, RegistrationValidatesAndRefusesADuplicateEmail) {
   EXPECT_EQ(service_->Register({{"bob@example.com", "Bob", "", ""}, {"123"}, {}}, kOperator).error().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(service_->Register({{"ALICE@example.com", "Alice Two", "", ""}, {}, {}}, kOperator).error().code(),
@@ -207,6 +226,9 @@ TEST_F(IdentityServiceTest, RegistrationValidatesAndRefusesADuplicateEmail) {
   EXPECT_EQ(service_->Register({{"bob@example.com", "Bob", "", ""}, {kLoyalty}, {}}, kOperator).error().code(),
             Code::kAlreadyExists);  // the loyalty number is Alice's
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityServiceTest, ::testing::ValuesIn(kEngines),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace cw::identity

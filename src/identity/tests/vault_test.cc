@@ -18,12 +18,7 @@ using store::Backend;
 
 const Backend kVaultBackends[] = {
     {"Sqlite", [](const std::string& dir) { return "sqlite:" + dir + "/vault.db"; }},
-    {"Postgres", [](const std::string&) -> std::string {
-       auto server = cw::testing::PostgresServer::Shared();
-       if (!server.ok()) return "unavailable:" + server.error().ToString();
-       auto db = (*server)->CreateDatabase();
-       return db.ok() ? *db : "unavailable:" + db.error().ToString();
-     }},
+    {"Postgres", [](const std::string&) { return cw::testing::FreshPostgresUri(); }},
 };
 
 const AccountId kAlice = *AccountId::Parse("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");

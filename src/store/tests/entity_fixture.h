@@ -16,12 +16,7 @@ inline const Backend kEntityBackends[] = {
     {"SqliteMemory", [](const std::string&) { return std::string("sqlite::memory:"); }, false},
     {"SqliteFile", [](const std::string& dir) { return "sqlite:" + dir + "/entity.db"; }},
     // A real server started by the harness; each case gets its own database.
-    {"Postgres", [](const std::string&) -> std::string {
-       auto server = cw::testing::PostgresServer::Shared();
-       if (!server.ok()) return "unavailable:" + server.error().ToString();
-       auto db = (*server)->CreateDatabase();
-       return db.ok() ? *db : "unavailable:" + db.error().ToString();
-     }},
+    {"Postgres", [](const std::string&) { return cw::testing::FreshPostgresUri(); }},
 };
 
 inline const Time kT0 = *ParseWireTime("2026-11-22T10:00:00.000Z");

@@ -27,6 +27,30 @@ for store in STORE-001 STORE-002; do
   fi
 done
 
+# The stores' catalog (what the carts cache is what the POS exports; Cartwright only syncs it).
+[ -f "$DATA/catalog.csv" ] || "$BIN/cartsim" catalog >"$DATA/catalog.csv"
+for store in STORE-001 STORE-002; do
+  "${CW[@]}" catalog import --store "$store" "$DATA/catalog.csv" >/dev/null
+done
+
+# Enrolled customers: their personal data goes to the vault only; the shoppers in the simulation
+# use their loyalty cards and bank cards (customers.csv holds just those credentials).
+if [ ! -f "$DATA/customers.csv" ]; then
+  echo "loyalty,payment_token" >"$DATA/customers.csv.tmp"
+  i=0
+  for person in "Greta Lindqvist" "Jonas Achterberg" "Amira Haddad" "Mateo Ferreira" "Yuki Tanabe" \
+                "Olu Adeyemi" "Priya Raman" "Tomasz Nowak"; do
+    i=$((i + 1))
+    loyalty=$(printf '6280%012d' $((i * 7919)))
+    token=$(printf 'DEMOCARD%016d' $((i * 104729)))
+    email="$(tr 'A-Z ' 'a-z.' <<<"$person")@example.com"
+    "${CW[@]}" account add --email "$email" --name "$person" --phone "+49 30 555 01$(printf %02d $i)" \
+      --loyalty "$loyalty" --payment-token "$token" >/dev/null
+    echo "$loyalty,$token" >>"$DATA/customers.csv.tmp"
+  done
+  mv "$DATA/customers.csv.tmp" "$DATA/customers.csv"
+fi
+
 "${CW[@]}" broker run --listen "127.0.0.1:$PORT" --log-level warn &
 BROKER=$!
 SIM="" SERVE=""
@@ -42,6 +66,8 @@ stop_all() {
     echo; echo "ingest:"; tail -n 2 "$DATA/serve.log" | sed 's/^/  /'
     echo "  newest events of CART-000001:"
     "${CW[@]}" events --cart CART-000001 --limit 5 | sed 's/^/    /'
+    echo "  newest sessions of STORE-001:"
+    "${CW[@]}" sessions list --store STORE-001 --limit 5 | sed 's/^/    /'
   fi
   kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
   echo; echo "demo stopped; data kept in $DATA (a second ./run demo resumes)"
@@ -77,6 +103,7 @@ done
 BRIDGE=${CW_DEMO_BRIDGE_PORT:-8090}
 "$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
   --scenario "$ROOT/scenarios/store-day.toml" --ble-bridge "127.0.0.1:$BRIDGE" \
+  --catalog "$DATA/catalog.csv" --customers "$DATA/customers.csv" \
   >"$DATA/cartsim.log" 2>"$DATA/cartsim.progress.log" &
 SIM=$!
 
@@ -97,6 +124,15 @@ cat <<INFO
              (progress: tail -f $DATA/serve.log)
                ${CW[*]} events --cart CART-000001        newest first
                ${CW[*]} rejects                          the dead letters
+  Sessions   projected from the events: who shopped, what was scanned, weight and totals checks
+               ${CW[*]} sessions list --store STORE-001            newest first
+               ${CW[*]} sessions list --store STORE-001 --flagged  for loss prevention
+               ${CW[*]} sessions show --session ID
+             signed receipts of completed sessions: $DATA/blobs/receipts/
+  Customers  8 enrolled (loyalty card + bank card); their PII only in the encrypted vault ($DATA/vault.db)
+               ${CW[*]} account show --account ID --purpose "why"   (every read is audited)
+               ${CW[*]} keys list                                 the vault's key versions
+               ${CW[*]} audit verify                              the hash-chained audit logs
   BLE bridge http://127.0.0.1:$BRIDGE/proximity/CART-000001 — a staff-override proximity token:
                $BIN/cartsim proximity --cart CART-000001 --bridge http://127.0.0.1:$BRIDGE
 

@@ -418,6 +418,123 @@ Status AuditVerify(const Config& config) {
   return Status::Ok();
 }
 
+struct SessionsArgs {
+  std::string store, cart, status, session;
+  bool flagged = false, json = false;
+  size_t limit = 50;
+};
+
+void WriteSessionJson(wire::JsonBuilder& b, const store::SessionRecord& s) {
+  b.Field("session_id", s.id.str()).Field("cart_id", s.cart.str()).Field("store_id", s.store.str())
+      .Field("status", std::string(store::Name(s.status))).Field("started_at", FormatTimeMillis(s.started_at));
+  if (s.ended_at) b.Field("ended_at", FormatTimeMillis(*s.ended_at));
+  else b.Null("ended_at");
+  // The customer only as a reference: the account id is Tier 2, pseudonymous.
+  if (s.account) b.Field("account", s.account->str());
+  else b.Null("account");
+  b.Field("identified_by", s.identified_by).Field("scan_count", s.scan_count)
+      .Field("scan_total_cents", s.scan_total_cents).Field("weight_mismatches", s.weight_mismatches)
+      .Field("totals_mismatch", s.totals_mismatch);
+  if (s.claimed_total_cents) b.Field("claimed_total_cents", *s.claimed_total_cents);
+  if (s.payment) b.Field("payment_auth", s.payment->auth_token);
+  if (s.merged_into) b.Field("merged_into", s.merged_into->str());
+  auto& w = b.Key("faults").writer();
+  w.StartArray();
+  for (const auto& f : s.fault_codes) w.String(f.c_str());
+  w.EndArray();
+}
+
+std::string Money(int64_t cents) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(cents / 100), static_cast<long long>(cents % 100));
+  return buf;
+}
+
+std::string Flags(const store::SessionRecord& s) {
+  std::string f;
+  if (s.weight_mismatches) f += "weight×" + std::to_string(s.weight_mismatches) + " ";
+  if (s.totals_mismatch) f += "totals ";
+  for (const auto& code : s.fault_codes) f += code + " ";
+  if (s.merged_into) f += "merged ";
+  return f.empty() ? "-" : f;
+}
+
+Status SessionsList(const Config& config, const SessionsArgs& a) {
+  store::SessionQuery q;
+  q.limit = std::min<size_t>(a.limit, 10000);
+  q.flagged_only = a.flagged;
+  if (!a.store.empty()) {
+    CW_ASSIGN_OR_RETURN(StoreId store, StoreId::Parse(a.store));
+    q.store = store;
+  }
+  if (!a.cart.empty()) {
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(a.cart));
+    q.cart = cart;
+  }
+  if (!a.status.empty()) {
+    auto status = store::ParseSessionStatus(a.status);
+    if (!status) return InvalidArgument("--status must be active, paused, complete, abandoned or voided");
+    q.status = status;
+  }
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(auto sessions, entities->ListSessions(q));
+  for (const auto& s : sessions) {
+    if (a.json) {
+      wire::JsonBuilder b;
+      WriteSessionJson(b, s);
+      std::printf("%s\n", b.Finish().c_str());
+    } else {
+      std::printf("%s  %s  %-9s  %s  %3d items %9s  %-13s %s\n", FormatTimeMillis(s.started_at).c_str(),
+                  s.cart.str().c_str(), std::string(store::Name(s.status)).c_str(), s.id.str().c_str(), s.scan_count,
+                  Money(s.scan_total_cents).c_str(), s.identified_by.empty() ? "guest" : s.identified_by.c_str(),
+                  Flags(s).c_str());
+    }
+  }
+  return Status::Ok();
+}
+
+Status SessionShow(const Config& config, const std::string& id_flag, bool json) {
+  CW_ASSIGN_OR_RETURN(SessionId id, SessionId::Parse(id_flag));
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(store::SessionRecord s, entities->GetSession(id));
+  CW_ASSIGN_OR_RETURN(auto scans, entities->ListScans(id));
+  if (json) {
+    wire::JsonBuilder b;
+    WriteSessionJson(b, s);
+    auto& w = b.Key("scans").writer();
+    w.StartArray();
+    for (const auto& sc : scans) {
+      w.StartObject();
+      w.Key("cart_id"); w.String(sc.cart.str().c_str());
+      w.Key("seq"); w.Uint64(sc.seq);
+      w.Key("ts"); w.String(FormatTimeMillis(sc.ts).c_str());
+      w.Key("sku"); w.String(sc.sku.c_str());
+      w.Key("qty"); w.Int(sc.qty);
+      w.Key("price_cents"); w.Int64(sc.price_cents);
+      w.Key("weight_delta_g"); w.Int(sc.weight_delta_g);
+      w.Key("weight_mismatch"); w.Bool(sc.weight_mismatch);
+      w.EndObject();
+    }
+    w.EndArray();
+    std::printf("%s\n", b.Finish().c_str());
+    return Status::Ok();
+  }
+  std::printf("session   %s\ncart      %s (store %s)\nstatus    %s\nstarted   %s\nended     %s\ncustomer  %s\n",
+              s.id.str().c_str(), s.cart.str().c_str(), s.store.str().c_str(), std::string(store::Name(s.status)).c_str(),
+              FormatTimeMillis(s.started_at).c_str(), s.ended_at ? FormatTimeMillis(*s.ended_at).c_str() : "-",
+              s.account ? (s.account->str() + " (" + s.identified_by + ")").c_str() : "guest");
+  std::printf("scanned   %d items, %s\n", s.scan_count, Money(s.scan_total_cents).c_str());
+  if (s.claimed_total_cents) std::printf("cart said %d items, %s\n", s.claimed_item_count.value_or(0), Money(*s.claimed_total_cents).c_str());
+  if (s.payment) std::printf("paid      %s (auth %s)\n", Money(s.payment->amount_cents).c_str(), s.payment->auth_token.c_str());
+  std::printf("flags     %s\n", Flags(s).c_str());
+  for (const auto& sc : scans) {
+    std::printf("  %s  %-16s x%-2d %9s  %+6d g%s%s\n", FormatTimeMillis(sc.ts).c_str(), sc.sku.c_str(), sc.qty,
+                Money(sc.price_cents).c_str(), sc.weight_delta_g, sc.weight_mismatch ? "  WEIGHT" : "",
+                sc.carried_from ? "  (carried over)" : "");
+  }
+  return Status::Ok();
+}
+
 struct EventsArgs {
   std::string cart, store, since, until, type;
   size_t limit = 100;
@@ -626,6 +743,22 @@ int RunCartwright(int argc, char** argv) {
     action = [&](const Config& c) { return CatalogImport(c, catalog_store, catalog_file, catalog_json); };
   });
 
+  auto* sessions_cmd = app.add_subcommand("sessions", "Shopping sessions projected from the carts' events");
+  sessions_cmd->require_subcommand(1);
+  SessionsArgs sn;
+  auto* sessions_list = sessions_cmd->add_subcommand("list", "Sessions, newest first");
+  sessions_list->add_option("--store", sn.store, "Only this store's");
+  sessions_list->add_option("--cart", sn.cart, "Only this cart's");
+  sessions_list->add_option("--status", sn.status, "active|paused|complete|abandoned|voided");
+  sessions_list->add_flag("--flagged", sn.flagged, "Only those for loss prevention (weight, totals, exit without pay)");
+  sessions_list->add_option("--limit", sn.limit, "At most this many")->capture_default_str();
+  sessions_list->add_flag("--json", sn.json, "One JSON object per line");
+  sessions_list->callback([&] { action = [&](const Config& c) { return SessionsList(c, sn); }; });
+  auto* sessions_show = sessions_cmd->add_subcommand("show", "One session with its scans");
+  sessions_show->add_option("--session", sn.session, "Session id")->required();
+  sessions_show->add_flag("--json", sn.json, "Machine-readable output");
+  sessions_show->callback([&] { action = [&](const Config& c) { return SessionShow(c, sn.session, sn.json); }; });
+
   auto* account_cmd = app.add_subcommand("account", "Customer accounts (Tier 2) and their personal data (the vault)");
   account_cmd->require_subcommand(1);
   AccountAddArgs aa;
@@ -673,7 +806,7 @@ int RunCartwright(int argc, char** argv) {
   // --data-dir and --log-level may appear after any subcommand.
   for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
                         broker_run, serve, events, rejects, catalog_cmd, catalog_import, account_cmd, account_add,
-                        account_code, account_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify}) {
+                        account_code, account_show, sessions_cmd, sessions_list, sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify}) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

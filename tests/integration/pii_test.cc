@@ -151,6 +151,16 @@ mid_shop_identify = 0.3
   } while (!cursor.empty());
   for (const auto& key : receipts) corpus += *blobs->Get(key) + "\n";
   corpus += rejects_text.out;
+  // What an operator sees of sessions names the customer only by account id.
+  auto listed = cli({"sessions", "list", "--store", "STORE-001", "--limit", "1000", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(static_cast<size_t>(std::count(listed.out.begin(), listed.out.end(), '\n')), sessions.size());
+  EXPECT_NE(listed.out.find("\"identified_by\":\"loyalty\""), std::string::npos);
+  corpus += listed.out;
+  auto shown = cli({"sessions", "show", "--session", sessions.front().id.str()});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("session   " + sessions.front().id.str()), std::string::npos) << shown.out;
+  corpus += shown.out;
   for (const auto& s : sessions) corpus += s.customer_ref + s.identified_by + "\n";
   // …and every byte of every file outside the vault and the device side (the carts' own flash is
   // the device's, not the cloud's).

@@ -92,7 +92,19 @@ Status PkiInit(const Config& config, bool force) {
 
 struct StoreAddArgs {
   std::string id, name, region, timezone, partner = "default";
+  std::string geofence, ssid, opening_hours;
 };
+
+// "LAT,LON,RADIUS_M" with a latitude in [-90, 90], a longitude in [-180, 180], a radius in (0, 10000].
+Result<store::Geofence> ParseGeofence(const std::string& text) {
+  store::Geofence g;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%lf,%lf,%lf%c", &g.lat, &g.lon, &g.radius_m, &extra) != 3 || g.lat < -90 ||
+      g.lat > 90 || g.lon < -180 || g.lon > 180 || g.radius_m <= 0 || g.radius_m > 10000) {
+    return InvalidArgument("--geofence '" + text + "' is not LAT,LON,RADIUS_M (e.g. 52.5200,13.4050,150)");
+  }
+  return g;
+}
 
 Status StoreAdd(const Config& config, const StoreAddArgs& a) {
   CW_ASSIGN_OR_RETURN(StoreId id, StoreId::Parse(a.id));
@@ -100,8 +112,14 @@ Status StoreAdd(const Config& config, const StoreAddArgs& a) {
   if (!region) return InvalidArgument("--region must be us or eu");
   CW_RETURN_IF_ERROR(ValidateTimezone(a.timezone));
   if (a.name.empty()) return InvalidArgument("--name must not be empty");
+  store::StoreRecord record{id, a.name, a.partner, *region, a.timezone, Clock::System().Now()};
+  if (!a.geofence.empty()) {
+    CW_ASSIGN_OR_RETURN(record.geofence, ParseGeofence(a.geofence));
+  }
+  record.ssid = a.ssid;
+  record.opening_hours = a.opening_hours;
   CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
-  CW_RETURN_IF_ERROR(entities->AddStore({id, a.name, a.partner, *region, a.timezone, Clock::System().Now()}));
+  CW_RETURN_IF_ERROR(entities->AddStore(record));
   std::printf("%s\n", id.str().c_str());
   return Status::Ok();
 }
@@ -121,6 +139,18 @@ Status StoreList(const Config& config, bool json) {
       w.Key("region"); w.String(std::string(store::Name(s.region)).c_str());
       w.Key("timezone"); w.String(s.timezone.c_str());
       w.Key("created_at"); w.String(FormatTimeMillis(s.created_at).c_str());
+      w.Key("ssid"); w.String(s.ssid.c_str());
+      w.Key("opening_hours"); w.String(s.opening_hours.c_str());
+      w.Key("geofence");
+      if (s.geofence) {
+        w.StartObject();
+        w.Key("lat"); w.Double(s.geofence->lat);
+        w.Key("lon"); w.Double(s.geofence->lon);
+        w.Key("radius_m"); w.Double(s.geofence->radius_m);
+        w.EndObject();
+      } else {
+        w.Null();
+      }
       w.EndObject();
     }
     w.EndArray();
@@ -445,7 +475,7 @@ void WriteSessionJson(wire::JsonBuilder& b, const store::SessionRecord& s) {
 }
 
 std::string Money(int64_t cents) {
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(cents / 100), static_cast<long long>(cents % 100));
   return buf;
 }
@@ -668,6 +698,9 @@ int RunCartwright(int argc, char** argv) {
   store_add->add_option("--region", sa.region, "Data-residency region: us or eu")->required();
   store_add->add_option("--timezone", sa.timezone, "IANA time zone, e.g. Europe/Berlin")->required();
   store_add->add_option("--partner", sa.partner, "Supermarket-chain partner (tenant)")->capture_default_str();
+  store_add->add_option("--geofence", sa.geofence, "LAT,LON,RADIUS_M around the entrance (carts leaving it raise GEOFENCE_EXIT)");
+  store_add->add_option("--ssid", sa.ssid, "The in-store Wi-Fi the carts join");
+  store_add->add_option("--opening-hours", sa.opening_hours, "OpenStreetMap syntax, e.g. \"Mo-Sa 07:00-22:00\"");
   store_add->callback([&] { action = [&](const Config& c) { return StoreAdd(c, sa); }; });
   bool store_json = false;
   auto* store_list = store_cmd->add_subcommand("list", "List stores");

@@ -121,7 +121,7 @@ Result<Identification> IdentityService::Identify(const store::TelemetryEvent& ev
   (id.result == IdentifyResult::kMatched ? matched_ : id.result == IdentifyResult::kUnknown ? unknown_ : rejected_)++;
   log::Info("identity.identified", {{"cart", event.cart.str()}, {"session", session.str()}, {"method", method},
                                     {"result", std::string(Name(id.result))}, {"reason", id.reason}});
-  Status sent = Answer(event.cart, session, id);
+  Status sent = Answer(event.cart, session, id, event.ts);
   if (!sent.ok()) {
     // The link is recorded; the greeting is a courtesy the cart can live without.
     commands_failed_++;
@@ -172,10 +172,14 @@ Result<Identification> IdentityService::Resolve(std::string_view method, const s
   return id;
 }
 
-Status IdentityService::Answer(const CartId& cart, const SessionId& session, const Identification& id) {
-  Time now = clock_.Now();
+Status IdentityService::Answer(const CartId& cart, const SessionId& session, const Identification& id, Time asked_at) {
+  // The answer is valid for 5 minutes from when the cart asked, by the cart's clock if that is
+  // behind ours: the cart judges validity by its own clock, and an answer must never look
+  // issued in its future. (The ingest refuses events from carts whose clocks run ahead.)
+  Time issued = std::min(clock_.Now(), asked_at);
   wire::JsonBuilder b;
-  wire::WriteCommandHeader({wire::CommandKind::kIdentifyResult, random_.UuidV4(), cart, now, now + std::chrono::minutes(5)},
+  wire::WriteCommandHeader({wire::CommandKind::kIdentifyResult, random_.UuidV4(), cart, issued,
+                            issued + std::chrono::minutes(5)},
                            b);
   b.Field("session_id", session.str()).Field("result", std::string(Name(id.result)));
   if (id.customer_ref.empty()) b.Null("customer_ref");

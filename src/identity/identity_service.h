@@ -77,7 +77,7 @@ class IdentityService final : public ingest::EventSink {
 
  private:
   Result<Identification> Resolve(std::string_view method, const std::string& credential);
-  Status Answer(const CartId& cart, const SessionId& session, const Identification& id);
+  Status Answer(const CartId& cart, const SessionId& session, const Identification& id, Time asked_at);
 
   store::EntityStore& entities_;
   Vault& vault_;

@@ -14,7 +14,7 @@ std::string ReceiptKey(const StoreId& store, const SessionId& session, Time ende
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(ended_at));
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char date[16];
+  char date[40];
   std::snprintf(date, sizeof date, "%04d/%02d/%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   return "receipts/" + store.str() + "/" + date + "/" + session.str() + ".json";
 }

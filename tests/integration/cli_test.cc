@@ -123,8 +123,15 @@ TEST_F(CliTest, ProvisioningFlow) {
   EXPECT_EQ(Run({"carts", "list", "--store", "STORE-404"}).exit_code, 1);
 }
 
-TEST_F(CliTest, CatalogImportReportsChangesAndRefusesABadFileWhole) {
-  ASSERT_EQ(Run({"store", "add", "--id", "S1", "--name", "N", "--region", "eu", "--timezone", "Europe/Berlin"}).exit_code, 0);
+TEST_F(CliTest, StoreProfileAndCatalogImportThatReportsChangesAndRefusesABadFileWhole) {
+  ASSERT_EQ(Run({"store", "add", "--id", "S1", "--name", "N", "--region", "eu", "--timezone", "Europe/Berlin",
+                 "--geofence", "52.52,13.405,150", "--ssid", "markt-carts", "--opening-hours", "Mo-Sa 07:00-22:00"})
+                .exit_code, 0);
+  std::string stores = Run({"store", "list", "--json"}).out;
+  EXPECT_NE(stores.find("\"geofence\":{\"lat\":52.52,\"lon\":13.405,\"radius_m\":150.0}"), std::string::npos) << stores;
+  EXPECT_NE(stores.find("\"opening_hours\":\"Mo-Sa 07:00-22:00\""), std::string::npos) << stores;
+  EXPECT_EQ(Run({"store", "add", "--id", "S2", "--name", "N", "--region", "eu", "--timezone", "Europe/Berlin",
+                 "--geofence", "95,13,150"}).exit_code, 2);
   std::string v1 = dir_.path() + "/v1.csv", v2 = dir_.path() + "/v2.csv", bad = dir_.path() + "/bad.csv";
   ASSERT_TRUE(WriteFileAtomic(v1, "sku,name,price_cents,expected_weight_g,category\n1,One,100,,x\n2,Two,200,500,y\n", 0644).ok());
   ASSERT_TRUE(WriteFileAtomic(v2, "sku,name,price_cents,expected_weight_g,category\n2,Two,250,500,y\n3,Three,300,,z\n", 0644).ok());

@@ -123,6 +123,11 @@ mid_shop_identify = 0.3
   }
   EXPECT_GT(by_loyalty, 0) << sim.out;
   EXPECT_GT(by_card, 0) << sim.out;
+  // The carts got their answers (identify-result, signed): at least one per identified session.
+  rapidjson::Document summary;
+  summary.Parse(sim.out.c_str());
+  ASSERT_TRUE(summary.IsObject()) << sim.out;
+  EXPECT_GE(wire::GetInt(summary, "commands_accepted").value_or(0), by_loyalty + by_card) << sim.out;
   auto blobs = *store::Registry::WithBuiltinBackends().OpenBlobs("file:" + data + "/blobs");
   auto receipts = *blobs->List("receipts/");
   EXPECT_FALSE(receipts.empty());

@@ -17,10 +17,12 @@ function(cw_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# cw_test(NAME SOURCES a_test.cc DEPS x LABELS unit [TIMEOUT s])
-# Each GoogleTest case becomes its own CTest test, so a failure names the case.
+# cw_test(NAME SOURCES a_test.cc DEPS x LABELS unit [TIMEOUT s] [LOCK name])
+# Each GoogleTest case becomes its own CTest test, so a failure names the case. Tests that share
+# a LOCK never run at the same time: the suites that drive whole fleets through the broker (and
+# measure their pace on real time) must not compete with each other for the two cores.
 function(cw_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -35,9 +37,13 @@ function(cw_test name)
   if(NOT label_count EQUAL 1)
     message(FATAL_ERROR "cw_test(${name}): give exactly one label (unit, integration or slow)")
   endif()
+  set(lock)
+  if(ARG_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_LOCK})
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ${lock}
     ENVIRONMENT "CARTWRIGHT_BIN_DIR=${PROJECT_BINARY_DIR}/bin")
 endfunction()
 

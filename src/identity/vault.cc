@@ -221,6 +221,19 @@ struct Vault::Impl {
     return plain;
   }
 
+  // A Tier 3 → Tier 2 lookup by blind index: the account id, if any, and a logged join.
+  Result<std::optional<AccountId>> Join(std::string_view sql, const std::string& index, std::string_view action,
+                                        const Access& access) {
+    CW_ASSIGN_OR_RETURN(Rows rows, db->Query(sql, {index}));
+    std::optional<AccountId> out;
+    if (!rows.empty()) {
+      CW_ASSIGN_OR_RETURN(AccountId id, AccountId::Parse(rows[0].Text(0)));
+      out = id;
+    }
+    CW_RETURN_IF_ERROR(Log(access, action, out ? "account=" + out->str() : "account=none", out ? "ok" : "not_found", false));
+    return out;
+  }
+
   Status Log(const Access& access, std::string_view action, const std::string& target, std::string_view outcome,
              bool pii) {
     return audit
@@ -333,16 +346,8 @@ Result<std::string> Vault::FirstName(const AccountId& account, const Access& acc
 }
 
 Result<std::optional<AccountId>> Vault::AccountForEmail(const std::string& email, const Access& access) {
-  CW_ASSIGN_OR_RETURN(Rows rows, impl_->db->Query("SELECT account_id FROM people WHERE email_index = $1",
-                                                  {impl_->Index("email", Lower(email))}));
-  std::optional<AccountId> out;
-  if (!rows.empty()) {
-    CW_ASSIGN_OR_RETURN(AccountId id, AccountId::Parse(rows[0].Text(0)));
-    out = id;
-  }
-  CW_RETURN_IF_ERROR(impl_->Log(access, "join:email->account", out ? "account=" + out->str() : "account=none",
-                                out ? "ok" : "not_found", false));
-  return out;
+  return impl_->Join("SELECT account_id FROM people WHERE email_index = $1", impl_->Index("email", Lower(email)),
+                     "join:email->account", access);
 }
 
 std::string Vault::PaymentTokenIndex(const std::string& token) const { return impl_->Index("payment_token", token); }
@@ -360,16 +365,8 @@ Status Vault::AddPaymentToken(const AccountId& account, const std::string& token
 }
 
 Result<std::optional<AccountId>> Vault::AccountForPaymentToken(const std::string& token, const Access& access) {
-  CW_ASSIGN_OR_RETURN(Rows rows, impl_->db->Query("SELECT account_id FROM payment_methods WHERE token_index = $1",
-                                                  {PaymentTokenIndex(token)}));
-  std::optional<AccountId> out;
-  if (!rows.empty()) {
-    CW_ASSIGN_OR_RETURN(AccountId id, AccountId::Parse(rows[0].Text(0)));
-    out = id;
-  }
-  CW_RETURN_IF_ERROR(impl_->Log(access, "join:payment_token->account", out ? "account=" + out->str() : "account=none",
-                                out ? "ok" : "not_found", false));
-  return out;
+  return impl_->Join("SELECT account_id FROM payment_methods WHERE token_index = $1", PaymentTokenIndex(token),
+                     "join:payment_token->account", access);
 }
 
 Status Vault::RotateDomain(const std::string& domain, bool reencrypt, const Access& access) {

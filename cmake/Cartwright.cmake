@@ -17,12 +17,14 @@ function(cw_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# cw_test(NAME SOURCES a_test.cc DEPS x LABELS unit [TIMEOUT s] [LOCK name])
+# cw_test(NAME SOURCES a_test.cc DEPS x LABELS unit [TIMEOUT s] [LOCK name] [POSTGRES])
 # Each GoogleTest case becomes its own CTest test, so a failure names the case. Tests that share
 # a LOCK never run at the same time: the suites that drive whole fleets through the broker (and
-# measure their pace on real time) must not compete with each other for the two cores.
+# measure their pace on real time) must not compete with each other for the two cores. POSTGRES
+# suites share the run's one PostgreSQL server (fixture in src/testing) instead of each process
+# starting its own.
 function(cw_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -40,6 +42,9 @@ function(cw_test name)
   set(lock)
   if(ARG_LOCK)
     set(lock RESOURCE_LOCK ${ARG_LOCK})
+  endif()
+  if(ARG_POSTGRES)
+    list(APPEND lock FIXTURES_REQUIRED postgres)
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -100,9 +102,13 @@ PostgresServer::~PostgresServer() {
   RunProcess(AsPostgresUser({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-m", "immediate", "-w", "stop"}));
 }
 
-Result<std::string> PostgresServer::CreateDatabase() {
-  std::string base = "postgresql://cartwright@127.0.0.1:" + std::to_string(port_) + "/";
-  std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(next_db_++);
+namespace {
+
+std::atomic<int> next_database{0};
+
+// A new, empty database on the server at `base` ("postgresql://user@host:port/").
+Result<std::string> CreateDatabaseAt(const std::string& base) {
+  std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(next_database++);
   PGconn* conn = PQconnectdb((base + "postgres").c_str());
   std::unique_ptr<PGconn, decltype(&PQfinish)> guard(conn, PQfinish);
   if (PQstatus(conn) != CONNECTION_OK) return Unavailable(std::string("connect to test postgres: ") + PQerrorMessage(conn));
@@ -112,6 +118,40 @@ Result<std::string> PostgresServer::CreateDatabase() {
   PQclear(res);
   if (!ok) return Unavailable("CREATE DATABASE " + name + ": " + error);
   return base + name;
+}
+
+// key value lines
+std::map<std::string, std::string> ReadRecord(const std::string& path) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(ReadFile(path));
+  std::string key, value;
+  while (lines >> key >> value) out[key] = value;
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> PostgresServer::CreateDatabase() {
+  return CreateDatabaseAt("postgresql://cartwright@127.0.0.1:" + std::to_string(port_) + "/");
+}
+
+std::string PostgresServer::Detach() {
+  std::string record = "uri_base postgresql://cartwright@127.0.0.1:" + std::to_string(port_) + "/\n" +
+                       "bin_dir " + bin_dir_ + "\ndata_dir " + data_dir_ + "\ndir " + dir_.path() + "\n";
+  ::unlink((dir_.path() + "/owner.pid").c_str());  // owned by the run now, not by this process
+  dir_.Keep();
+  port_ = 0;
+  return record;
+}
+
+void PostgresServer::StopDetached(const std::string& path) {
+  auto r = ReadRecord(path);
+  if (r.count("bin_dir") && r.count("data_dir")) {
+    RunProcess(AsPostgresUser({r["bin_dir"] + "/pg_ctl", "-D", r["data_dir"], "-m", "immediate", "-w", "stop"}));
+  }
+  std::error_code ec;
+  if (r.count("dir") && r["dir"].starts_with("/tmp/cw-test-")) fs::remove_all(r["dir"], ec);
+  fs::remove(path, ec);
 }
 
 Result<PostgresServer*> PostgresServer::Shared() {
@@ -133,6 +173,13 @@ Result<PostgresServer*> PostgresServer::Shared() {
 namespace cw::testing {
 
 std::string FreshPostgresUri() {
+  if (const char* bin = std::getenv("CARTWRIGHT_BIN_DIR")) {
+    auto fixture = ReadRecord(std::string(bin) + "/test-postgres.conf");
+    if (fixture.count("uri_base")) {
+      auto db = CreateDatabaseAt(fixture["uri_base"]);
+      if (db.ok()) return *db;
+    }
+  }
   auto server = PostgresServer::Shared();
   if (!server.ok()) return "unavailable:" + server.error().ToString();
   auto db = (*server)->CreateDatabase();

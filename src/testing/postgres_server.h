@@ -28,17 +28,24 @@ class PostgresServer {
   // One server per test process, started on first use and stopped at exit.
   static Result<PostgresServer*> Shared();
 
+  // The CTest fixture (`cw_test_postgres start|stop FILE`): one server for a whole test run, so
+  // each test process does not pay for an initdb. Detach() leaves this server running and its
+  // directory in place, and returns what FILE records about it.
+  std::string Detach();
+  // Stops a detached server recorded in FILE and removes its directory (no error if there is none).
+  static void StopDetached(const std::string& record);
+
  private:
   PostgresServer() = default;
   TempDir dir_;
   std::string bin_dir_;
   std::string data_dir_;
   uint16_t port_ = 0;
-  int next_db_ = 0;
 };
 
-// A fresh database on the shared server, as a URI; "unavailable:<why>" when there is none, so a
-// store opened with it fails with the reason in its message.
+// A fresh database as a URI: on the test run's fixture server when CTest started one
+// (CARTWRIGHT_BIN_DIR/test-postgres.conf), else on this process's own server;
+// "unavailable:<why>" when there is none, so a store opened with it fails with the reason.
 std::string FreshPostgresUri();
 
 }  // namespace cw::testing

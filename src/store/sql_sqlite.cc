@@ -2,6 +2,8 @@
 // the write lock instead of failing mid-transaction.
 #include <sqlite3.h>
 
+#include <map>
+
 
 #include "store/sql.h"
 
@@ -31,6 +33,9 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
 class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(sqlite3* db) : db_(db) {}
+  ~SqliteTx() override {
+    for (auto& [_, stmt] : cache_) sqlite3_finalize(stmt);
+  }
 
   Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params) override {
     Rows rows;
@@ -53,11 +58,37 @@ class SqliteTx final : public Tx {
   }
 
  private:
-  Status Run(std::string_view sql, std::initializer_list<Value> params, Rows* rows) {
+  // Prepared statements are kept by their text: the stores run a fixed set of statements, and
+  // preparing costs more than running most of them. (SQLite re-prepares one whose schema changed.)
+  Result<sqlite3_stmt*> Prepared(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare '" + std::string(sql.substr(0, 80)) + "'");
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return SqliteError(db_, rc, "prepare '" + std::string(sql.substr(0, 80)) + "'");
+    }
+    if (cache_.size() >= kMaxCached) {
+      for (auto& [_, stmt] : cache_) sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    cache_.emplace(std::string(sql), raw);
+    return raw;
+  }
+
+  Status Run(std::string_view sql, std::initializer_list<Value> params, Rows* rows) {
+    CW_ASSIGN_OR_RETURN(sqlite3_stmt* raw, Prepared(sql));
+    // Done with it on every path: reset releases its locks, and the bindings must not leak into
+    // the next use.
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{raw};
+    int rc = SQLITE_OK;
     int n = 1;
     for (const Value& v : params) {
       std::string name = "$" + std::to_string(n++);
@@ -91,7 +122,9 @@ class SqliteTx final : public Tx {
     }
   }
 
+  static constexpr size_t kMaxCached = 512;
   sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 
 class SqliteDatabase final : public Database {

@@ -54,9 +54,7 @@ Status IdentityService::OnBatch(std::span<const ingest::RoutedEvent> events) {
     if (e.event->type != wire::EventType::kIdentify) continue;
     auto id = Identify(*e.event, *e.doc, e.credential);
     if (!id.ok()) {
-      // Store trouble is retried by the ingest; a bad event is logged and dropped.
-      Code c = id.error().code();
-      if (c == Code::kUnavailable || c == Code::kInternal || c == Code::kCorruption) return id.error();
+      if (!ingest::EventIsAtFault(id.error())) return id.error();  // held and retried by the ingest
       log::Warn("identity.skipped", {{"cart", e.event->cart.str()}, {"seq", std::to_string(e.event->seq)},
                                      {"error", id.error().ToString()}});
     }

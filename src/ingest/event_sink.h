@@ -20,6 +20,16 @@ struct RoutedEvent {
   std::string_view credential = {};
 };
 
+// The one rule every sink applies to a failed event: the event itself is at fault (it names
+// something that does not exist, contradicts what is stored, or is malformed) — log, count and
+// skip it — or else the trouble is the sink's (a store away, disk, corruption) and the batch is
+// held by returning the error.
+inline bool EventIsAtFault(const Status& st) {
+  Code c = st.code();
+  return c == Code::kInvalidArgument || c == Code::kNotFound || c == Code::kFailedPrecondition ||
+         c == Code::kAlreadyExists;
+}
+
 class EventSink {
  public:
   virtual ~EventSink() = default;

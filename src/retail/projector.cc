@@ -30,11 +30,6 @@ std::string Compact(const rapidjson::Value& v) {
 // Schema-validated events carry a well-formed session id; a failure here is a bug upstream.
 Result<SessionId> SessionOf(const rapidjson::Value& doc) { return SessionId::Parse(Str(doc, "session_id")); }
 
-bool Permanent(const Status& st) {
-  return st.code() == Code::kFailedPrecondition || st.code() == Code::kNotFound ||
-         st.code() == Code::kInvalidArgument;
-}
-
 }  // namespace
 
 bool WeightMismatch(int weight_delta_g, std::optional<int> expected_per_unit_g, int qty) {
@@ -56,7 +51,7 @@ Status Projector::OnBatch(std::span<const ingest::RoutedEvent> events) {
       Status one = Apply(*e.event, *e.doc);
       if (one.ok()) {
         ++applied;
-      } else if (Permanent(one)) {
+      } else if (ingest::EventIsAtFault(one)) {
         ++skipped;
         log::Warn("projector.skipped", {{"cart", e.event->cart.str()}, {"seq", std::to_string(e.event->seq)},
                                         {"error", one.ToString()}});

@@ -493,7 +493,7 @@ class SqlEntityStore final : public EntityStore {
   }
 
   Result<SessionRecord> GetSession(const SessionId& id) override {
-    SessionRecord out{.id = id, .cart = CartId::FromNumber(1), .store = *StoreId::Parse("x")};
+    std::optional<SessionRecord> out;
     Status st = db_->Transact([&](Tx& tx) -> Status {
       CW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kSessionColumns) + " WHERE s.id = $1", {id.str()}));
       if (rows.empty()) return NotFound("session " + id.str() + " does not exist");
@@ -501,7 +501,7 @@ class SqlEntityStore final : public EntityStore {
       return Status::Ok();
     });
     if (!st.ok()) return st;
-    return out;
+    return *std::move(out);
   }
 
   Result<std::vector<ScanRecord>> ListScans(const SessionId& id) override {

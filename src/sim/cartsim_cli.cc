@@ -141,6 +141,11 @@ int RunCartsim(int argc, char** argv) {
   run->add_option("--customers", customers, "CSV loyalty,payment_token of enrolled customers the shoppers are")
       ->check(CLI::ExistingFile);
   run->add_option("--connect-rate", o.connect_rate, "New connections per second")->capture_default_str();
+  int wait_connected_s = 0;
+  run->add_option("--wait-connected", wait_connected_s,
+                  "Seconds virtual time waits for every cart to connect before it starts (0: not at all)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
   std::string bridge_listen = "127.0.0.1:8090";
   run->add_option("--ble-bridge", bridge_listen, "host:port of the loopback BLE bridge (proximity tokens), or off")
       ->capture_default_str();
@@ -191,6 +196,7 @@ int RunCartsim(int argc, char** argv) {
     o.customers = std::move(known).value();
   }
   if (bridge_listen != "off") o.ble_bridge_listen = bridge_listen;
+  o.wait_for_connected = std::chrono::seconds(wait_connected_s);
   Status st = ParseBrokerUrl(broker, o.broker);
   if (!st.ok()) return fail(st, 2);
   if (!shard.empty()) {

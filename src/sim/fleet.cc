@@ -230,7 +230,10 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   const FaultRates& faults = options_.faults;
   im.epoll = ::epoll_create1(EPOLL_CLOEXEC);
   if (im.epoll < 0) return Internal("epoll_create1 failed");
-  Time start = clock.Now();
+  bool holding = options_.wait_for_connected > std::chrono::seconds(0);
+  auto hold_until = Steady::now() + options_.wait_for_connected;
+  if (!holding) clock.Start();
+  Time start = clock.Now();  // the same instant whether or not the clock is held
   Time end = start + options_.duration;
   auto real_start = Steady::now();
 
@@ -451,6 +454,12 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       next_connect++;
       next_connect_at += connect_interval;
     }
+    if (holding && (real_now >= hold_until ||
+                    (next_connect == carts_.size() &&
+                     std::all_of(carts_.begin(), carts_.end(), [](const auto& c) { return c->session->connected(); })))) {
+      holding = false;
+      clock.Start();
+    }
     if (options_.offline.fraction > 0) {
       int want = phase_at(clock.Now());
       if (want != phase) {
@@ -468,7 +477,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
         phase = want;
       }
     }
-    if (!draining) {
+    if (!draining && !holding) {
       Time vnow = clock.Now();
       while (!timers.empty() && timers.top().first <= vnow) {
         size_t i = timers.top().second;
@@ -487,7 +496,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       }
     }
     int timeout_ms = 50;
-    if (!draining && !timers.empty()) {
+    if (!draining && !holding && !timers.empty()) {
       auto until = clock.RealUntil(timers.top().first);
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(until).count(), 0, 50));

@@ -74,6 +74,11 @@ struct FleetOptions {
   Duration duration = std::chrono::hours(2);
   uint64_t seed = 42;
   int connect_rate = 500;       // new connections per real second
+  // Up to this much real time, virtual time waits for every cart to connect before it starts
+  // (zero: it starts at once and carts connect while they shop, like a fleet powering on in an
+  // open store). Tests that assert on what connected carts do set it, so a slow TLS connect storm
+  // on a loaded machine cannot turn the whole run into an offline one.
+  std::chrono::seconds wait_for_connected{0};
   // Run only carts whose number % shard_count == shard_index, so several processes can split a
   // fleet on one machine (each libmosquitto session holds 3 file descriptors).
   int shard_index = 0, shard_count = 1;

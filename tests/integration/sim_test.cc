@@ -80,6 +80,9 @@ void CheckFleet(int carts, double speed, Duration duration) {
   // broker's accept backlog and the kernel's SYN retries outlast the run (bench/fleet-scale.sh
   // measures connect storms; this test is about what the carts send).
   o.connect_rate = 200;
+  // And the shopping starts once the fleet is up: under load the connects alone can outlast the
+  // ten real seconds this run takes, and a fleet that shops offline completes no sessions.
+  o.wait_for_connected = std::chrono::seconds(60);
   auto f = sim::Fleet::Open(o);
   ASSERT_TRUE(f.ok()) << f.error().ToString();
   auto summary = (*f)->Run();

@@ -18,6 +18,8 @@ std::string_view CodeName(Code code) {
     case Code::kCorruption: return "corruption";
     case Code::kUnsupported: return "unsupported";
     case Code::kInternal: return "internal";
+    case Code::kUnauthenticated: return "unauthenticated";
+    case Code::kResourceExhausted: return "resource_exhausted";
   }
   return "unknown";
 }
@@ -43,6 +45,8 @@ Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
 Status AlreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
 Status FailedPrecondition(std::string m) { return Status(Code::kFailedPrecondition, std::move(m)); }
 Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
+Status Unauthenticated(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
+Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
 Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
 Status DeadlineExceeded(std::string m) { return Status(Code::kDeadlineExceeded, std::move(m)); }
 Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }

@@ -25,6 +25,8 @@ enum class Code : uint8_t {
   kCorruption,          // stored data is damaged
   kUnsupported,         // valid request this build or backend does not implement
   kInternal,            // a bug or an unexpected failure of a dependency
+  kUnauthenticated,     // no valid credentials (missing, expired or wrong)
+  kResourceExhausted,   // a limit was hit (too many attempts, too large); retry later
 };
 
 std::string_view CodeName(Code code);
@@ -67,6 +69,8 @@ Status DeadlineExceeded(std::string message);
 Status Corruption(std::string message);
 Status Unsupported(std::string message);
 Status Internal(std::string message);
+Status Unauthenticated(std::string message);
+Status ResourceExhausted(std::string message);
 
 // Result<T, E>: a T, or an error E (a Status unless a module has a richer error type, e.g. a wire
 // Rejection). Accessing value() of an error is a programming bug and aborts.

@@ -84,4 +84,27 @@ std::string HmacSha256Hex(std::span<const uint8_t> key, std::string_view data) {
   return ToHex(std::span<const uint8_t>(mac, len));
 }
 
+std::string HmacSha1(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &len);
+  return std::string(reinterpret_cast<const char*>(mac), len);
+}
+
+Result<std::string> Scrypt(std::string_view password, std::string_view salt, const ScryptCost& cost, size_t out_len) {
+  if (cost.log2_n < 1 || cost.log2_n > 24 || cost.r < 1 || cost.p < 1) {
+    return InvalidArgument("scrypt cost out of range");
+  }
+  uint64_t n = uint64_t{1} << cost.log2_n;
+  uint64_t max_mem = 256ull * static_cast<uint64_t>(cost.r) * n + (1u << 20);
+  std::string out(out_len, '\0');
+  if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
+                     salt.size(), n, static_cast<uint64_t>(cost.r), static_cast<uint64_t>(cost.p), max_mem,
+                     reinterpret_cast<unsigned char*>(out.data()), out_len) != 1) {
+    return internal::OpensslError("scrypt");
+  }
+  return out;
+}
+
 }  // namespace cw::crypto

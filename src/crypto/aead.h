@@ -29,5 +29,16 @@ Result<std::string> Open(const SymmetricKey& key, std::string_view sealed, std::
 
 // HMAC-SHA256 of `data` under `key`, lowercase hex.
 std::string HmacSha256Hex(std::span<const uint8_t> key, std::string_view data);
+// HMAC-SHA1 of `data` under `key`, raw 20 bytes (RFC 4226/6238 one-time passwords need SHA-1;
+// nothing else should use it).
+std::string HmacSha1(std::string_view key, std::string_view data);
+
+// scrypt (RFC 7914): a memory-hard password hash. N = 2^log2_n; memory is 128·r·N bytes.
+struct ScryptCost {
+  int log2_n = 15;  // 32 MiB with r = 8: about 0.1 s of one core
+  int r = 8;
+  int p = 1;
+};
+Result<std::string> Scrypt(std::string_view password, std::string_view salt, const ScryptCost& cost, size_t out_len);
 
 }  // namespace cw::crypto

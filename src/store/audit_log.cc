@@ -55,12 +55,23 @@ class SqlAuditLog final : public AuditLog {
     }
   }
 
+  // LIKE pattern matching `target` as one whole space-separated word of an entry's targets.
+  static std::string TokenPattern(const std::string& target) {
+    std::string p = "% ";
+    for (char c : target) {
+      if (c == '%' || c == '_' || c == '!') p.push_back('!');
+      p.push_back(c);
+    }
+    return p + " %";
+  }
+
   Result<std::vector<AuditEntry>> List(const AuditQuery& q) override {
     CW_ASSIGN_OR_RETURN(sql::Rows rows,
                         db_.Query(std::string(kColumns) + table_ +
-                                      " WHERE seq > $1 AND (CAST($2 AS TEXT) IS NULL OR actor = $2) AND (CAST($3 AS TEXT) IS NULL OR target = $3)"
+                                      " WHERE seq > $1 AND (CAST($2 AS TEXT) IS NULL OR actor = $2)"
+                                      " AND (CAST($3 AS TEXT) IS NULL OR ' ' || target || ' ' LIKE $3 ESCAPE '!')"
                                       " AND (CAST($4 AS BIGINT) IS NULL OR at_us >= $4) ORDER BY seq LIMIT $5",
-                                  {q.after_seq, sql::Opt(q.actor), sql::Opt(q.target),
+                                  {q.after_seq, sql::Opt(q.actor), q.target ? sql::Value(TokenPattern(*q.target)) : sql::Null(),
                                    q.since ? sql::Value(q.since->time_since_epoch().count()) : sql::Null(),
                                    static_cast<int64_t>(q.limit)}));
     std::vector<AuditEntry> out;

@@ -28,7 +28,7 @@ struct AuditEntry {
   std::string actor;      // a user name, a service ("identity"), or "cli:<user>"
   std::string role;       // ops|staff|auditor|service|operator
   std::string action;     // an API route ("GET /api/v1/carts/{id}") or an operation ("decrypt")
-  std::string target;     // the ids acted on, e.g. "cart=CART-000001" or "account=…"
+  std::string target;     // the ids acted on, space-separated: "cart=CART-000001 session=…"
   std::string purpose;    // why (the vault requires one for every decrypt)
   std::string outcome;    // ok|denied|error…
   bool pii = false;       // Tier-3 data was read
@@ -38,7 +38,7 @@ struct AuditEntry {
 
 struct AuditQuery {
   std::optional<std::string> actor;
-  std::optional<std::string> target;  // exact match
+  std::optional<std::string> target;  // one whole word of the entry's space-separated targets
   std::optional<Time> since;
   int64_t after_seq = 0;  // paging: entries with seq above this
   size_t limit = 100;

@@ -97,6 +97,34 @@ struct Maintenance {
   Time since{};
 };
 
+// What the projection learns from every event of a cart, for the locator: when the cloud last
+// heard from it, and its newest fault.
+struct CartActivity {
+  CartId cart;
+  Time last_seen_at{};           // server receive time of the newest event
+  std::string fault_code;        // of the newest fault event ("" if none)
+  std::string fault_severity;    // info|warn|critical
+  std::optional<Time> fault_at;  // that fault's device time
+};
+
+// One row of the fleet view: a cart with everything known about it, read in one query.
+struct CartOverview {
+  CartRecord cart;
+  Region region = Region::kUs;        // of its store
+  std::optional<CartState> state;     // nullopt until its first health event
+  Maintenance maintenance;
+  std::optional<CartActivity> activity;
+};
+
+struct FleetQuery {
+  std::optional<StoreId> store;
+  std::optional<Region> region;
+  std::optional<std::string> firmware;  // exact version
+  std::optional<int> battery_below;     // battery_pct < this (carts that never reported excluded)
+  std::optional<CartId> after;          // paging: carts with a greater id
+  size_t limit = 100;
+};
+
 struct ItemRecord {
   StoreId store;
   std::string sku;
@@ -245,6 +273,28 @@ struct UserRecord {
   bool disabled = false;
 };
 
+// A bearer token of the REST API, kept by its digest (the token itself is never stored).
+struct ApiToken {
+  std::string digest;  // SHA-256 of the token, lowercase hex
+  std::string user;
+  std::string kind;    // access|refresh
+  Time issued_at{};
+  Time expires_at{};
+  bool revoked = false;
+};
+
+// A staff override of a session, as requested through the API (the cart's reaction arrives as
+// events: a paused state, a voided session).
+struct OverrideRecord {
+  std::string cmd_id;  // of the signed session-override command
+  SessionId session;
+  CartId cart;
+  std::string action;  // pause|cancel|restart
+  std::string reason;
+  std::string actor;   // the user
+  Time requested_at{};
+};
+
 class DeviceRegistry {
  public:
   virtual ~DeviceRegistry() = default;
@@ -278,6 +328,11 @@ class DeviceRegistry {
   virtual Status SetMaintenance(const CartId& cart, const Maintenance& maintenance) = 0;
   // Not in maintenance (the default) for a cart never marked; kNotFound if no such cart.
   virtual Result<Maintenance> GetMaintenance(const CartId& cart) = 0;
+  // Keeps the later last_seen_at, and the fault with the later fault_at, of what is stored and
+  // `activity` (idempotent, order-tolerant); kNotFound for an unregistered cart.
+  virtual Status RecordCartActivity(const CartActivity& activity) = 0;
+  // Carts matching the query ordered by id, each with its state, maintenance and activity.
+  virtual Result<std::vector<CartOverview>> ListFleet(const FleetQuery& query) = 0;
 };
 
 class Catalog {
@@ -322,6 +377,15 @@ class SessionLedger {
   virtual Result<std::vector<ScanRecord>> ListScans(const SessionId& id) = 0;
   // Newest first by started_at.
   virtual Result<std::vector<SessionRecord>> ListSessions(const SessionQuery& query) = 0;
+
+  // Proximity tokens are single-use: Ok the first time `nonce` is presented, kAlreadyExists
+  // after. Nonces are kept until `expires_at` has passed (older ones may be forgotten, since an
+  // expired token is refused anyway).
+  virtual Status ConsumeProximityNonce(const std::string& nonce, const CartId& cart, Time now, Time expires_at) = 0;
+  // kNotFound if the session does not exist; kAlreadyExists for a repeated cmd_id.
+  virtual Status RecordOverride(const OverrideRecord& record) = 0;
+  // Oldest first.
+  virtual Result<std::vector<OverrideRecord>> ListOverrides(const SessionId& session) = 0;
 };
 
 class AccountDirectory {
@@ -355,6 +419,17 @@ class UserDirectory {
   // kNotFound if no such user.
   virtual Result<UserRecord> GetUser(const std::string& name) = 0;
   virtual Result<std::vector<UserRecord>> ListUsers() = 0;
+
+  // kNotFound if the user does not exist; kAlreadyExists for a repeated digest.
+  virtual Status AddToken(const ApiToken& token) = 0;
+  // kNotFound for an unknown digest (expired and revoked tokens are returned as they are).
+  virtual Result<ApiToken> GetToken(const std::string& digest) = 0;
+  // Marks one token revoked (kNotFound if unknown); revoking twice is Ok.
+  virtual Status RevokeToken(const std::string& digest) = 0;
+  // Revokes every token of a user (a stolen refresh token was replayed; a password change).
+  virtual Status RevokeTokensOf(const std::string& user) = 0;
+  // Drops tokens that expired before `now`; returns how many.
+  virtual Result<int64_t> PurgeExpiredTokens(Time now) = 0;
 };
 
 class AuditLog;  // store/audit_log.h

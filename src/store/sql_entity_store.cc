@@ -171,7 +171,41 @@ CREATE TABLE users (
   disabled      INTEGER NOT NULL DEFAULT 0
 );
 )sql" + AuditTableSql("audit_log");
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}};
+  static const std::string v3 = R"sql(
+CREATE TABLE cart_activity (
+  cart_id        TEXT PRIMARY KEY REFERENCES carts (id),
+  last_seen_us   BIGINT NOT NULL,
+  fault_code     TEXT NOT NULL DEFAULT '',
+  fault_severity TEXT NOT NULL DEFAULT '',
+  fault_at_us    BIGINT
+);
+CREATE TABLE api_tokens (
+  digest        TEXT PRIMARY KEY,
+  user_name     TEXT NOT NULL REFERENCES users (name),
+  kind          TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+  issued_at_us  BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL,
+  revoked       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_by_user ON api_tokens (user_name);
+CREATE TABLE proximity_nonces (
+  nonce         TEXT PRIMARY KEY,
+  cart_id       TEXT NOT NULL,
+  used_at_us    BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL
+);
+CREATE TABLE session_overrides (
+  cmd_id          TEXT PRIMARY KEY,
+  session_id      TEXT NOT NULL REFERENCES sessions (id),
+  cart_id         TEXT NOT NULL,
+  action          TEXT NOT NULL CHECK (action IN ('pause', 'cancel', 'restart')),
+  reason          TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  requested_at_us BIGINT NOT NULL
+);
+CREATE INDEX session_overrides_by_session ON session_overrides (session_id, requested_at_us);
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}};
   return migrations;
 }
 
@@ -321,6 +355,68 @@ class SqlEntityStore final : public EntityStore {
     });
     if (!st.ok()) return st;
     return m;
+  }
+
+  Status RecordCartActivity(const CartActivity& a) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(RequireCart(tx, a.cart));
+      Value fault_at = a.fault_at ? Value(Micros(*a.fault_at)) : sql::Null();
+      return tx.Exec(
+          "INSERT INTO cart_activity (cart_id, last_seen_us, fault_code, fault_severity, fault_at_us) "
+          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cart_id) DO UPDATE SET "
+          "last_seen_us = CASE WHEN excluded.last_seen_us > cart_activity.last_seen_us THEN excluded.last_seen_us "
+          "ELSE cart_activity.last_seen_us END, "
+          "fault_code = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_code ELSE cart_activity.fault_code END, "
+          "fault_severity = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_severity "
+          "ELSE cart_activity.fault_severity END, "
+          "fault_at_us = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_at_us ELSE cart_activity.fault_at_us END",
+          {a.cart.str(), Micros(a.last_seen_at), a.fault_at ? a.fault_code : std::string(),
+           a.fault_at ? a.fault_severity : std::string(), fault_at})
+          .status();
+    });
+  }
+
+  Result<std::vector<CartOverview>> ListFleet(const FleetQuery& q) override {
+    CW_ASSIGN_OR_RETURN(
+        Rows rows,
+        db_->Query(
+            "SELECT c.id, c.store_id, c.serial, c.cert_fingerprint, c.public_key_pem, c.certificate_pem, c.status, "
+            "c.registered_at_us, s.region, st.seq, st.reported_at_us, st.state, st.battery_pct, st.battery_mv, "
+            "st.charging, st.link, st.rssi_dbm, st.location_json, st.firmware, m.in_maintenance, m.reason, m.since_us, "
+            "a.last_seen_us, a.fault_code, a.fault_severity, a.fault_at_us "
+            "FROM carts c JOIN stores s ON s.id = c.store_id "
+            "LEFT JOIN cart_state st ON st.cart_id = c.id "
+            "LEFT JOIN cart_maintenance m ON m.cart_id = c.id "
+            "LEFT JOIN cart_activity a ON a.cart_id = c.id "
+            "WHERE (CAST($1 AS TEXT) IS NULL OR c.store_id = $1) AND (CAST($2 AS TEXT) IS NULL OR s.region = $2) "
+            "AND (CAST($3 AS TEXT) IS NULL OR st.firmware = $3) "
+            "AND (CAST($4 AS BIGINT) IS NULL OR st.battery_pct < $4) AND c.id > $5 "
+            "ORDER BY c.id LIMIT $6",
+            {q.store ? Value(q.store->str()) : sql::Null(), q.region ? Value(std::string(Name(*q.region))) : sql::Null(),
+             sql::Opt(q.firmware), q.battery_below ? Value(int64_t{*q.battery_below}) : sql::Null(),
+             q.after ? q.after->str() : std::string(), static_cast<int64_t>(q.limit)}));
+    std::vector<CartOverview> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      CW_ASSIGN_OR_RETURN(CartRecord cart, ReadCart(r));
+      CartOverview o{.cart = cart};
+      auto region = ParseRegion(r.Text(8));
+      if (!region) return Corruption("store " + cart.store.str() + " has unknown region " + r.Text(8));
+      o.region = *region;
+      if (!r.IsNull(9)) {
+        o.state = CartState{cart.id, static_cast<uint64_t>(r.Int(9)), FromMicros(r.Int(10)), r.Text(11),
+                            static_cast<int>(r.Int(12)), static_cast<int>(r.Int(13)), r.Int(14) != 0, r.Text(15),
+                            static_cast<int>(r.Int(16)), r.Text(17), r.Text(18)};
+      }
+      if (!r.IsNull(19)) o.maintenance = Maintenance{r.Int(19) != 0, r.Text(20), FromMicros(r.Int(21))};
+      if (!r.IsNull(22)) {
+        o.activity = CartActivity{.cart = cart.id, .last_seen_at = FromMicros(r.Int(22)), .fault_code = r.Text(23),
+                                  .fault_severity = r.Text(24)};
+        if (auto at = r.OptInt(25)) o.activity->fault_at = FromMicros(*at);
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
   }
 
   // ---- Catalog ---------------------------------------------------------------------------------
@@ -638,6 +734,41 @@ class SqlEntityStore final : public EntityStore {
     return AccountId::Parse(id);
   }
 
+  Status ConsumeProximityNonce(const std::string& nonce, const CartId& cart, Time now, Time expires_at) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      // Forgetting expired nonces here keeps the table as small as the tokens alive.
+      CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM proximity_nonces WHERE expires_at_us < $1", {Micros(now)}).status());
+      auto n = tx.Exec("INSERT INTO proximity_nonces (nonce, cart_id, used_at_us, expires_at_us) VALUES ($1, $2, $3, $4)",
+                       {nonce, cart.str(), Micros(now), Micros(expires_at)});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("proximity token already used");
+      return n.status();
+    });
+  }
+
+  Status RecordOverride(const OverrideRecord& o) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT 1 FROM sessions WHERE id = $1", {o.session.str()}));
+      if (rows.empty()) return NotFound("session " + o.session.str() + " does not exist");
+      auto n = tx.Exec("INSERT INTO session_overrides (cmd_id, session_id, cart_id, action, reason, actor, "
+                       "requested_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       {o.cmd_id, o.session.str(), o.cart.str(), o.action, o.reason, o.actor, Micros(o.requested_at)});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("override " + o.cmd_id + " already recorded");
+      return n.status();
+    });
+  }
+
+  Result<std::vector<OverrideRecord>> ListOverrides(const SessionId& session) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT cmd_id, cart_id, action, reason, actor, requested_at_us "
+                                              "FROM session_overrides WHERE session_id = $1 "
+                                              "ORDER BY requested_at_us, cmd_id", {session.str()}));
+    std::vector<OverrideRecord> out;
+    for (const auto& r : rows) {
+      CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(r.Text(1)));
+      out.push_back(OverrideRecord{r.Text(0), session, cart, r.Text(2), r.Text(3), r.Text(4), FromMicros(r.Int(5))});
+    }
+    return out;
+  }
+
   // ---- UserDirectory -----------------------------------------------------------------------------
 
   Status AddUser(const UserRecord& u) override {
@@ -668,9 +799,47 @@ class SqlEntityStore final : public EntityStore {
     return ReadAll<UserRecord>(rows, ReadUser);
   }
 
+  Status AddToken(const ApiToken& t) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows user, tx.Query("SELECT 1 FROM users WHERE name = $1", {t.user}));
+      if (user.empty()) return NotFound("user " + t.user + " does not exist");
+      auto n = tx.Exec("INSERT INTO api_tokens (digest, user_name, kind, issued_at_us, expires_at_us, revoked) "
+                       "VALUES ($1, $2, $3, $4, $5, $6)",
+                       {t.digest, t.user, t.kind, Micros(t.issued_at), Micros(t.expires_at), int64_t{t.revoked}});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("token already exists");
+      return n.status();
+    });
+  }
+
+  Result<ApiToken> GetToken(const std::string& digest) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT user_name, kind, issued_at_us, expires_at_us, revoked "
+                                              "FROM api_tokens WHERE digest = $1", {digest}));
+    if (rows.empty()) return NotFound("unknown token");
+    const auto& r = rows[0];
+    return ApiToken{digest, r.Text(0), r.Text(1), FromMicros(r.Int(2)), FromMicros(r.Int(3)), r.Int(4) != 0};
+  }
+
+  Status RevokeToken(const std::string& digest) override {
+    CW_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE api_tokens SET revoked = 1 WHERE digest = $1", {digest}));
+    if (n == 0) return NotFound("unknown token");
+    return Status::Ok();
+  }
+
+  Status RevokeTokensOf(const std::string& user) override {
+    return db_->Exec("UPDATE api_tokens SET revoked = 1 WHERE user_name = $1", {user}).status();
+  }
+
+  Result<int64_t> PurgeExpiredTokens(Time now) override {
+    return db_->Exec("DELETE FROM api_tokens WHERE expires_at_us < $1", {Micros(now)});
+  }
+
   Status Migrate(Clock& clock) { return db_->Migrate(Migrations(), Micros(clock.Now())); }
 
  private:
+  // In an upsert of cart_activity: the incoming fault is newer than the stored one.
+  static constexpr std::string_view kNewerFault =
+      "excluded.fault_at_us IS NOT NULL AND (cart_activity.fault_at_us IS NULL OR "
+      "excluded.fault_at_us > cart_activity.fault_at_us)";
   static constexpr std::string_view kStoreColumns =
       "SELECT id, name, partner, region, timezone, created_at_us, geofence_lat, geofence_lon, geofence_radius_m, ssid, "
       "opening_hours FROM stores";

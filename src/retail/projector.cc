@@ -1,5 +1,7 @@
 #include "retail/projector.h"
 
+#include <map>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -46,7 +48,24 @@ std::vector<wire::EventType> Projector::Types() {
 
 Status Projector::OnBatch(std::span<const ingest::RoutedEvent> events) {
   uint64_t applied = 0, skipped = 0;
+  // One activity row write per cart per batch, not per event: the ingest path pays for every
+  // statement.
+  std::map<CartId, store::CartActivity> activity;
+  for (const auto& e : events) {
+    auto [it, fresh] = activity.try_emplace(e.event->cart, store::CartActivity{.cart = e.event->cart});
+    store::CartActivity& a = it->second;
+    a.last_seen_at = std::max(a.last_seen_at, e.event->received_at);
+    if (e.event->type == wire::EventType::kFault && (!a.fault_at || e.event->ts > *a.fault_at)) {
+      a.fault_at = e.event->ts;
+      a.fault_code = Str(*e.doc, "code");
+      a.fault_severity = Str(*e.doc, "severity");
+    }
+  }
   Status st = entities_.Batch([&]() -> Status {
+    for (const auto& [cart, a] : activity) {
+      Status one = entities_.RecordCartActivity(a);
+      if (!one.ok() && !ingest::EventIsAtFault(one)) return one;
+    }
     for (const auto& e : events) {
       Status one = Apply(*e.event, *e.doc);
       if (one.ok()) {

@@ -31,7 +31,8 @@ class Projector final : public ingest::EventSink {
   // The event types it consumes (health, session-start, scan, session-end, fault).
   static std::vector<wire::EventType> Types();
 
-  // Writes the whole share of a batch in one entity-store transaction. Transient store trouble
+  // Writes the whole share of a batch in one entity-store transaction, with each cart's activity
+  // (last seen, newest fault) for the locator. Transient store trouble
   // is returned (the ingest retries); an event the store refuses as inconsistent — a session id
   // used by two carts — is logged and skipped.
   Status OnBatch(std::span<const ingest::RoutedEvent> events) override;

@@ -48,6 +48,7 @@ class EventStream {
     store::TelemetryEvent meta{.cart = kCart, .store = kStore};
     meta.seq = seq_;
     meta.ts = kT0 + seconds(seq_);
+    meta.received_at = kT0 + seconds(seq_) + std::chrono::milliseconds(40);
     meta.type = type;
     meta.body = json;
     events_.push_back({meta, doc});
@@ -167,6 +168,12 @@ class ProjectorTest : public ::testing::TestWithParam<store::Backend> {
     auto state = e.GetCartState(kCart);
     out += state.ok() ? "cart " + state->state + " " + std::to_string(state->battery_pct) + " " + state->location_json
                       : "cart -";
+    auto fleet = *e.ListFleet({.store = kStore});
+    if (!fleet.empty() && fleet[0].activity) {
+      const auto& a = *fleet[0].activity;
+      out += " seen=" + FormatTimeMillis(a.last_seen_at) + " fault=" + a.fault_code + "/" + a.fault_severity + "@" +
+             (a.fault_at ? FormatTimeMillis(*a.fault_at) : "-");
+    }
     return out;
   }
 };
@@ -206,9 +213,14 @@ TEST_P(ProjectorTest, ShuffledAndDuplicatedBatchesGiveTheSameState) {
   auto reference = FreshStore();
   {
     Projector p(*reference);
-    for (const auto& ev : day.events()) ASSERT_TRUE(p.Apply(ev.meta, *ev.doc).ok());
+    std::vector<ingest::RoutedEvent> in_order;
+    for (const auto& ev : day.events()) in_order.push_back({&ev.meta, ev.doc.get(), false});
+    ASSERT_TRUE(p.OnBatch(in_order).ok());
   }
   const std::string want = Snapshot(*reference);
+  // The cart's activity: the last event's receive time, the one fault of the day.
+  EXPECT_NE(want.find(" seen=" + FormatTimeMillis(day.events().back().meta.received_at) + " fault=BATTERY_CLIFF/critical@"),
+            std::string::npos) << want;
   std::mt19937 rng(20261122);
   for (int round = 0; round < 12; ++round) {
     auto e = FreshStore();

@@ -79,6 +79,11 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit by design
+  // A Status where E is a richer error built from one (the API's HttpError): errors of the layers
+  // below flow up through CW_RETURN_IF_ERROR and CW_ASSIGN_OR_RETURN unchanged.
+  template <typename S>
+    requires(std::is_same_v<S, Status> && !std::is_same_v<E, Status> && std::is_constructible_v<E, Status>)
+  Result(S status) : v_(std::in_place_index<1>, E(std::move(status))) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -174,6 +174,21 @@ Result<std::string> DecodeCursor(const std::string& cursor) {
   return std::string(raw->begin(), raw->end());
 }
 
+}  // namespace
+
+std::string CartCursorBefore(const CartId& cart, Time before) {
+  // The event key is cart ‖ ts ‖ seq and a NewestForCart cursor is an exclusive upper bound.
+  std::string key = cart.str();
+  PutBe64(key, Micros(before));
+  return ToHex(AsBytes(key));
+}
+
+std::string CartCursorAfter(const TelemetryEvent& event) {
+  return ToHex(AsBytes(EventKey(event.cart, event.ts, event.seq)));
+}
+
+namespace {
+
 class KvTelemetryStore final : public TelemetryStore {
  public:
   KvTelemetryStore(std::unique_ptr<OrderedKv> kv, Clock& clock) : kv_(std::move(kv)), clock_(clock) {

@@ -104,6 +104,12 @@ class TelemetryStore {
   virtual Status CompactExpired() = 0;
 };
 
+// A cursor for NewestForCart that starts at `cart`'s events older than `before` (device time):
+// "the newest 50 before 10:00" without reading what came after.
+std::string CartCursorBefore(const CartId& cart, Time before);
+// A cursor for NewestForCart that continues after `event` (with the cart's older events).
+std::string CartCursorAfter(const TelemetryEvent& event);
+
 // kReadOnly: a second process (an operator command) reading while `cartwright serve` writes; it
 // sees what was committed when it opened, and Commit/CompactExpired fail with FailedPrecondition.
 enum class OpenMode { kReadWrite, kReadOnly };

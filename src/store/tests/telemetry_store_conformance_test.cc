@@ -106,6 +106,18 @@ TEST_P(TelemetryStoreConformance, EventsAtTheSameInstantAreOrderedBySeq) {
   EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{3, 2, 1}));
 }
 
+TEST_P(TelemetryStoreConformance, ACursorBeforeATimeStartsAtOlderEvents) {
+  TelemetryBatch batch;
+  for (uint64_t s = 1; s <= 6; ++s) batch.events.push_back(Event(kCartA, kStore1, s, kT0 + std::chrono::minutes(s)));
+  batch.events.push_back(Event(kCartB, kStore1, 1, kT0));
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  auto page = store_->NewestForCart(kCartA, 2, CartCursorBefore(kCartA, kT0 + std::chrono::minutes(4)));
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  EXPECT_EQ(Seqs(page->items), (std::vector<uint64_t>{3, 2}));  // ts == before is excluded
+  EXPECT_EQ(Seqs(store_->NewestForCart(kCartA, 10, page->next_cursor)->items), (std::vector<uint64_t>{1}));
+  EXPECT_TRUE(store_->NewestForCart(kCartA, 10, CartCursorBefore(kCartA, kT0))->items.empty());
+}
+
 TEST_P(TelemetryStoreConformance, OneStoresWindowOldestFirstAcrossCarts) {
   TelemetryBatch batch;
   for (uint64_t s = 1; s <= 10; ++s) {

@@ -1,0 +1,637 @@
+#include "api/routes.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/base64.h"
+#include "core/time_format.h"
+#include "crypto/ecdsa.h"
+#include "wire/envelope.h"
+#include "wire/json.h"
+#include "wire/notice.h"
+#include "wire/proximity.h"
+
+namespace cw::api {
+namespace {
+
+using store::Role;
+constexpr size_t kDefaultLimit = 50, kMaxLimit = 500;
+
+// ---- JSON out --------------------------------------------------------------------------------------
+
+class Json {
+ public:
+  Json() : w_(buf_) {}
+  rapidjson::Writer<rapidjson::StringBuffer>& w() { return w_; }
+  Json& Key(std::string_view k) {
+    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    return *this;
+  }
+  Json& Str(std::string_view k, std::string_view v) {
+    Key(k);
+    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    return *this;
+  }
+  Json& OptStr(std::string_view k, std::string_view v) {  // "" → null
+    if (v.empty()) return Null(k);
+    return Str(k, v);
+  }
+  Json& Int(std::string_view k, int64_t v) {
+    Key(k);
+    w_.Int64(v);
+    return *this;
+  }
+  Json& Bool(std::string_view k, bool v) {
+    Key(k);
+    w_.Bool(v);
+    return *this;
+  }
+  Json& Null(std::string_view k) {
+    Key(k);
+    w_.Null();
+    return *this;
+  }
+  Json& At(std::string_view k, Time t) { return Str(k, FormatTimeMillis(t)); }
+  Json& OptAt(std::string_view k, const std::optional<Time>& t) { return t ? At(k, *t) : Null(k); }
+  // A JSON document already known to be valid (stored, verified event bodies).
+  Json& Raw(std::string_view k, std::string_view json) {
+    Key(k);
+    w_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+    return *this;
+  }
+  Json& Begin() {
+    w_.StartObject();
+    return *this;
+  }
+  Json& End() {
+    w_.EndObject();
+    return *this;
+  }
+  Json& BeginArray(std::string_view k) {
+    Key(k);
+    w_.StartArray();
+    return *this;
+  }
+  Json& EndArray() {
+    w_.EndArray();
+    return *this;
+  }
+  std::string Take() { return std::string(buf_.GetString(), buf_.GetSize()); }
+
+ private:
+  rapidjson::StringBuffer buf_;
+  rapidjson::Writer<rapidjson::StringBuffer> w_;
+};
+
+Response Ok(Json& j, int status = 200) {
+  Response r;
+  r.status = status;
+  r.body = j.Take();
+  return r;
+}
+
+// ---- parameters ------------------------------------------------------------------------------------
+
+template <typename Id>
+Result<Id, HttpError> PathId(const Request& r, const std::string& name) {
+  auto id = Id::Parse(r.params.at(name));
+  if (!id.ok()) return HttpError(InvalidArgument(name + ": " + id.error().message()), name);
+  return *id;
+}
+
+Result<rapidjson::Document, HttpError> Body(const Request& r) {
+  rapidjson::Document doc;
+  Status st = wire::ParseStrictObject(r.body, doc);
+  if (!st.ok()) return HttpError(InvalidArgument("request body: " + st.message()), "body");
+  return doc;
+}
+
+Result<std::string, HttpError> RequiredString(const rapidjson::Value& doc, const std::string& field, size_t max_len) {
+  auto v = wire::GetString(doc, field);
+  if (!v || v->empty()) return BadField(field, "is required (a string)");
+  if (v->size() > max_len) return BadField(field, "is longer than " + std::to_string(max_len) + " characters");
+  return std::string(*v);
+}
+
+// Paging over cart ids: the cursor is the last id of the previous page, opaque to clients.
+std::string CartCursor(const CartId& last) { return Base64UrlEncode(last.str()); }
+Result<std::optional<CartId>, HttpError> CartAfter(const Request& r) {
+  auto text = Param(r, "cursor");
+  if (!text) return std::optional<CartId>();
+  auto raw = Base64UrlDecode(*text);
+  auto id = raw ? CartId::Parse(*raw) : Result<CartId>(InvalidArgument(""));
+  if (!id.ok()) return BadField("cursor", "is not a cursor this API issued");
+  return std::optional<CartId>(*id);
+}
+
+// ---- records as JSON -------------------------------------------------------------------------------
+
+void WriteStore(Json& j, const store::StoreRecord& s) {
+  j.Begin().Str("id", s.id.str()).Str("name", s.name).Str("partner", s.partner).Str("region", store::Name(s.region));
+  j.Str("timezone", s.timezone).OptStr("ssid", s.ssid).OptStr("opening_hours", s.opening_hours);
+  if (s.geofence) {
+    j.Key("geofence").Begin();
+    j.Key("lat").w().Double(s.geofence->lat);
+    j.Key("lon").w().Double(s.geofence->lon);
+    j.Key("radius_m").w().Double(s.geofence->radius_m);
+    j.End();
+  } else {
+    j.Null("geofence");
+  }
+  j.End();
+}
+
+// A locator row (DESIGN.md §4): what staff see of a cart on the floor plan.
+void WriteCartRow(Json& j, const store::CartOverview& c, Time now, const LocatorRules& rules) {
+  j.Str("cart_id", c.cart.id.str()).Str("store_id", c.cart.store.str()).Str("region", store::Name(c.region));
+  j.Str("state", Name(Locate(c, now, rules)));
+  if (c.state) {
+    j.Int("battery_pct", c.state->battery_pct).Bool("charging", c.state->charging).Str("link", c.state->link);
+    j.Int("rssi_dbm", c.state->rssi_dbm).Str("firmware", c.state->firmware).Str("activity", c.state->state);
+    j.Raw("location", c.state->location_json.empty() ? "{}" : c.state->location_json);
+    j.At("reported_at", c.state->reported_at);
+  } else {
+    for (const char* k : {"battery_pct", "charging", "link", "rssi_dbm", "firmware", "activity", "location", "reported_at"}) {
+      j.Null(k);
+    }
+  }
+  j.OptAt("last_seen_at", c.activity ? std::optional<Time>(c.activity->last_seen_at) : std::nullopt);
+  if (c.maintenance.in_maintenance) {
+    j.Key("maintenance").Begin().Str("reason", c.maintenance.reason).At("since", c.maintenance.since).End();
+  } else {
+    j.Null("maintenance");
+  }
+  if (c.activity && c.activity->fault_at) {
+    j.Key("last_fault").Begin().Str("code", c.activity->fault_code).Str("severity", c.activity->fault_severity);
+    j.At("at", *c.activity->fault_at).End();
+  } else {
+    j.Null("last_fault");
+  }
+}
+
+void WriteSessionSummary(Json& j, const store::SessionRecord& s) {
+  j.Str("id", s.id.str()).Str("cart_id", s.cart.str()).Str("store_id", s.store.str()).Str("status", store::Name(s.status));
+  j.At("started_at", s.started_at).OptAt("ended_at", s.ended_at);
+  j.Int("scan_count", s.scan_count).Int("scan_total_cents", s.scan_total_cents);
+  j.Int("weight_mismatches", s.weight_mismatches).Bool("totals_mismatch", s.totals_mismatch);
+  j.BeginArray("fault_codes");
+  for (const auto& f : s.fault_codes) j.w().String(f.c_str());
+  j.EndArray();
+}
+
+void WriteEvent(Json& j, const store::TelemetryEvent& e) {
+  j.Begin().Str("cart_id", e.cart.str()).Str("store_id", e.store.str()).Int("seq", static_cast<int64_t>(e.seq));
+  j.Str("type", wire::Name(e.type)).At("ts", e.ts).At("received_at", e.received_at).Bool("late", e.late);
+  // Stored bodies are the signed envelope as received (JSON then signature), or bare JSON for an
+  // identify whose credential was removed.
+  auto env = wire::SplitEnvelope(e.body);
+  j.Raw("event", env.ok() ? env->json : std::string_view(e.body));
+  j.End();
+}
+
+bool IsOpen(store::SessionStatus s) {
+  return s == store::SessionStatus::kActive || s == store::SessionStatus::kPaused;
+}
+
+// ---- the routes ------------------------------------------------------------------------------------
+
+class Routes {
+ public:
+  explicit Routes(ApiServices& s) : s_(s) {}
+
+  void AddTo(Router& r) {
+    const Access ops_staff = Roles({Role::kOps, Role::kStaff});
+    r.Add({"POST", "/api/v1/auth/token", Public(), [this](Request& q) { return Token(q); }});
+    r.Add({"GET", "/api/v1/me", AnyUser(), [this](Request& q) { return Me(q); }});
+    r.Add({"GET", "/api/v1/openapi.json", Public(), [](Request&) -> Result<Response, HttpError> {
+             Response resp;
+             resp.body = std::string(OpenApiDocument());
+             return resp;
+           }});
+    r.Add({"GET", "/api/v1/stores", AnyUser(), [this](Request& q) { return Stores(q); }});
+    r.Add({"GET", "/api/v1/stores/{store}/carts", AnyUser(), [this](Request& q) { return StoreCarts(q); }});
+    r.Add({"GET", "/api/v1/stores/{store}/events", AnyUser(), [this](Request& q) { return StoreEvents(q); }});
+    r.Add({"GET", "/api/v1/stores/{store}/loss-prevention", ops_staff, [this](Request& q) { return LossPrevention(q); }});
+    r.Add({"GET", "/api/v1/fleet", Roles({Role::kOps}), [this](Request& q) { return Fleet(q); }});
+    r.Add({"GET", "/api/v1/carts/{cart}", AnyUser(), [this](Request& q) { return Cart(q); }});
+    r.Add({"GET", "/api/v1/carts/{cart}/events", AnyUser(), [this](Request& q) { return CartEvents(q); }});
+    r.Add({"GET", "/api/v1/carts/{cart}/audit", AnyUser(), [this](Request& q) { return CartAudit(q); }});
+    r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
+    r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
+    r.Add({"POST", "/api/v1/sessions/{session}/override", ops_staff, [this](Request& q) { return Override(q); }});
+    r.Add({"GET", "/api/v1/audit", Roles({Role::kOps, Role::kAuditor}), [this](Request& q) { return Audit(q); }});
+    r.Add({"GET", "/api/v1/rejects", AnyUser(), [this](Request& q) { return Rejects(q); }});
+  }
+
+ private:
+  FleetAccess Scoped(const Request& q) { return FleetAccess(s_.deps, q.who()); }
+  Time Now() { return s_.deps.clock.Now(); }
+
+  Result<Response, HttpError> Token(Request& q) {
+    CW_ASSIGN_OR_RETURN(auto body, Body(q));
+    std::string grant(wire::GetString(body, "grant_type").value_or("password"));
+    TokenPair pair;
+    if (grant == "password") {
+      CW_ASSIGN_OR_RETURN(std::string user, RequiredString(body, "username", 128));
+      q.audit_actor = user;
+      CW_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password", 1024));
+      LoginRequest login{user, password, std::string(wire::GetString(body, "totp").value_or("")), q.client};
+      auto issued = s_.auth.Login(login);
+      if (!issued.ok()) {
+        HttpError e(issued.error().status);
+        e.retry_after = issued.error().retry_after;
+        return e;
+      }
+      pair = std::move(issued).value();
+    } else if (grant == "refresh_token") {
+      CW_ASSIGN_OR_RETURN(std::string token, RequiredString(body, "refresh_token", 256));
+      auto issued = s_.auth.Refresh(token);
+      if (!issued.ok()) return HttpError(issued.error());
+      pair = std::move(issued).value();
+      q.audit_actor = pair.principal.user;
+    } else {
+      return BadField("grant_type", "must be password or refresh_token");
+    }
+    Time now = Now();
+    Json j;
+    j.Begin().Str("access_token", pair.access_token).Str("token_type", "Bearer");
+    j.Int("expires_in", std::chrono::duration_cast<std::chrono::seconds>(pair.access_expires_at - now).count());
+    j.Str("refresh_token", pair.refresh_token);
+    j.Int("refresh_expires_in", std::chrono::duration_cast<std::chrono::seconds>(pair.refresh_expires_at - now).count());
+    j.Key("user").Begin().Str("name", pair.principal.user).Str("role", store::Name(pair.principal.role));
+    j.OptStr("store_id", pair.principal.store ? pair.principal.store->str() : "").End();
+    j.End();
+    Response r = Ok(j);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+
+  Result<Response, HttpError> Me(Request& q) {
+    const Principal& p = q.who();
+    Json j;
+    j.Begin().Str("name", p.user).Str("role", store::Name(p.role)).OptStr("store_id", p.store ? p.store->str() : "").End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> Stores(Request& q) {
+    CW_ASSIGN_OR_RETURN(auto stores, Scoped(q).Stores());
+    Json j;
+    j.Begin().BeginArray("items");
+    for (const auto& s : stores) WriteStore(j, s);
+    j.EndArray().End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> CartRows(Request& q, store::FleetQuery query) {
+    CW_ASSIGN_OR_RETURN(query.limit, LimitParam(q, 100, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(query.after, CartAfter(q));
+    size_t want = query.limit;
+    query.limit = want + 1;  // one more tells whether there is a next page
+    CW_ASSIGN_OR_RETURN(auto rows, Scoped(q).Fleet(query));
+    Time now = Now();
+    Json j;
+    j.Begin().BeginArray("items");
+    for (size_t i = 0; i < rows.size() && i < want; ++i) {
+      j.w().StartObject();
+      WriteCartRow(j, rows[i], now, s_.locator);
+      j.w().EndObject();
+    }
+    j.EndArray();
+    j.OptStr("next_cursor", rows.size() > want ? CartCursor(rows[want - 1].cart.id) : "");
+    j.End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> StoreCarts(Request& q) {
+    CW_ASSIGN_OR_RETURN(StoreId store, PathId<StoreId>(q, "store"));
+    CW_RETURN_IF_ERROR(Scoped(q).Store(store).status());
+    return CartRows(q, {.store = store});
+  }
+
+  Result<Response, HttpError> Fleet(Request& q) {
+    store::FleetQuery query;
+    if (auto s = Param(q, "store")) {
+      auto id = StoreId::Parse(*s);
+      if (!id.ok()) return BadField("store", id.error().message());
+      query.store = *id;
+    }
+    if (auto r = Param(q, "region")) {
+      query.region = store::ParseRegion(*r);
+      if (!query.region) return BadField("region", "must be us or eu");
+    }
+    query.firmware = Param(q, "firmware");
+    if (auto b = Param(q, "battery_below")) {
+      int v = -1;
+      auto [end, ec] = std::from_chars(b->data(), b->data() + b->size(), v);
+      if (ec != std::errc() || end != b->data() + b->size() || v < 1 || v > 101) {
+        return BadField("battery_below", "must be a percentage from 1 to 101");
+      }
+      query.battery_below = v;
+    }
+    return CartRows(q, query);
+  }
+
+  Result<Response, HttpError> Cart(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    FleetAccess access = Scoped(q);
+    CW_ASSIGN_OR_RETURN(store::CartOverview c, access.CartOverview(id));
+    // The session on the cart now, if any: what an override acts on.
+    CW_ASSIGN_OR_RETURN(auto recent, access.Sessions({.cart = id, .limit = 1}));
+    Json j;
+    j.Begin();
+    WriteCartRow(j, c, Now(), s_.locator);
+    j.Str("serial", c.cart.serial).Str("registration", store::Name(c.cart.status)).At("registered_at", c.cart.registered_at);
+    if (!recent.empty() && IsOpen(recent[0].status)) {
+      j.Key("open_session").Begin();
+      WriteSessionSummary(j, recent[0]);
+      j.End();
+      q.audit_target = "session=" + recent[0].id.str();
+    } else {
+      j.Null("open_session");
+    }
+    j.End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> CartEvents(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    CW_ASSIGN_OR_RETURN(size_t limit, LimitParam(q, kDefaultLimit, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(auto before, TimeParam(q, "before"));
+    std::optional<wire::EventType> type;
+    if (auto t = Param(q, "type")) {
+      type = wire::ParseEventType(*t);
+      if (!type) return BadField("type", "is not an event type (boot, health, session-start, scan, …)");
+    }
+    std::string cursor = Param(q, "cursor").value_or("");
+    if (cursor.empty() && before) cursor = store::CartCursorBefore(id, *before);
+    FleetAccess access = Scoped(q);
+    // A type filter reads pages and keeps the matches, up to a bounded amount of reading (like a
+    // DynamoDB filter expression): a page may hold fewer than `limit` items and still have a cursor.
+    std::vector<store::TelemetryEvent> items;
+    std::string next = cursor;
+    size_t budget = 10 * kMaxLimit;  // events read at most
+    for (;;) {
+      size_t page_size = type ? std::min(kMaxLimit, budget) : limit;
+      CW_ASSIGN_OR_RETURN(auto page, access.CartEvents(id, page_size, next));
+      budget -= std::min(budget, page.items.size());
+      next = page.next_cursor;
+      for (size_t i = 0; i < page.items.size(); ++i) {
+        if (type && page.items[i].type != *type) continue;
+        items.push_back(std::move(page.items[i]));
+        if (items.size() == limit) {
+          // Resume after the last item returned, unless it was the cart's oldest.
+          if (i + 1 < page.items.size() || !page.next_cursor.empty()) next = store::CartCursorAfter(items.back());
+          break;
+        }
+      }
+      if (items.size() == limit || next.empty() || !type || budget == 0) break;
+    }
+    Json j;
+    j.Begin().BeginArray("items");
+    for (const auto& e : items) WriteEvent(j, e);
+    j.EndArray().OptStr("next_cursor", next).End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> StoreEvents(Request& q) {
+    CW_ASSIGN_OR_RETURN(StoreId id, PathId<StoreId>(q, "store"));
+    CW_ASSIGN_OR_RETURN(size_t limit, LimitParam(q, kDefaultLimit, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(auto since, TimeParam(q, "since"));
+    CW_ASSIGN_OR_RETURN(auto until, TimeParam(q, "until"));
+    if (!since) return BadField("since", "is required (RFC 3339)");
+    Time end = until.value_or(Now() + std::chrono::minutes(1));
+    if (end <= *since) return BadField("until", "must be after since");
+    CW_ASSIGN_OR_RETURN(auto page, Scoped(q).StoreEvents(id, *since, end, limit, Param(q, "cursor").value_or("")));
+    Json j;
+    j.Begin().BeginArray("items");
+    for (const auto& e : page.items) WriteEvent(j, e);
+    j.EndArray().OptStr("next_cursor", page.next_cursor).End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> Session(Request& q) {
+    CW_ASSIGN_OR_RETURN(SessionId id, PathId<SessionId>(q, "session"));
+    FleetAccess access = Scoped(q);
+    CW_ASSIGN_OR_RETURN(store::SessionRecord s, access.Session(id));
+    CW_ASSIGN_OR_RETURN(auto scans, access.Scans(id));
+    CW_ASSIGN_OR_RETURN(auto overrides, access.Overrides(id));
+    q.audit_target = "cart=" + s.cart.str();
+    Json j;
+    j.Begin();
+    WriteSessionSummary(j, s);
+    // The customer only as a reference: the pseudonymous account id, never who they are.
+    if (s.account) {
+      j.Key("customer").Begin().Str("account_id", s.account->str()).Str("identified_by", s.identified_by).End();
+    } else {
+      j.Null("customer");
+    }
+    if (s.claimed_item_count) j.Int("claimed_item_count", *s.claimed_item_count);
+    else j.Null("claimed_item_count");
+    if (s.claimed_total_cents) j.Int("claimed_total_cents", *s.claimed_total_cents);
+    else j.Null("claimed_total_cents");
+    if (s.payment) {
+      j.Key("payment").Begin().Str("status", s.payment->status).Int("amount_cents", s.payment->amount_cents);
+      j.At("at", s.payment->ts).End();
+    } else {
+      j.Null("payment");
+    }
+    j.OptStr("merged_into", s.merged_into ? s.merged_into->str() : "");
+    j.BeginArray("scans");
+    for (const auto& sc : scans) {
+      j.Begin().Str("cart_id", sc.cart.str()).Int("seq", static_cast<int64_t>(sc.seq)).At("ts", sc.ts).Str("sku", sc.sku);
+      j.Int("qty", sc.qty).Int("price_cents", sc.price_cents).Int("weight_delta_g", sc.weight_delta_g);
+      if (sc.expected_weight_g) j.Int("expected_weight_g", *sc.expected_weight_g);
+      else j.Null("expected_weight_g");
+      j.Bool("weight_mismatch", sc.weight_mismatch).OptStr("carried_from", sc.carried_from ? sc.carried_from->str() : "");
+      j.End();
+    }
+    j.EndArray();
+    j.BeginArray("overrides");
+    for (const auto& o : overrides) {
+      j.Begin().Str("cmd_id", o.cmd_id).Str("action", o.action).OptStr("reason", o.reason).Str("by", o.actor);
+      j.At("requested_at", o.requested_at).End();
+    }
+    j.EndArray();
+    j.End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> LossPrevention(Request& q) {
+    CW_ASSIGN_OR_RETURN(StoreId id, PathId<StoreId>(q, "store"));
+    CW_ASSIGN_OR_RETURN(size_t limit, LimitParam(q, 100, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(auto flagged, Scoped(q).Sessions({.store = id, .flagged_only = true, .limit = kMaxLimit}));
+    Json j;
+    j.Begin().BeginArray("items");
+    size_t n = 0;
+    for (const auto& s : flagged) {
+      bool exit_without_pay = std::find(s.fault_codes.begin(), s.fault_codes.end(), "EXIT_WITHOUT_PAY") != s.fault_codes.end();
+      bool open_and_off = IsOpen(s.status) && s.weight_mismatches > 0;
+      // An exit without paying stays on the list for a day, whatever the session did next.
+      bool recent_exit = exit_without_pay && (IsOpen(s.status) || Now() - s.started_at < std::chrono::hours(24));
+      if (!open_and_off && !recent_exit) continue;
+      if (n++ == limit) break;
+      j.w().StartObject();
+      WriteSessionSummary(j, s);
+      j.Bool("exit_without_pay", exit_without_pay);
+      j.w().EndObject();
+    }
+    j.EndArray().End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> AuditEntries(Request& q, store::AuditQuery query) {
+    CW_ASSIGN_OR_RETURN(query.limit, LimitParam(q, 100, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(query.since, TimeParam(q, "since"));
+    if (auto c = Param(q, "cursor")) {
+      auto raw = Base64UrlDecode(*c);
+      int64_t after = -1;
+      if (raw) std::from_chars(raw->data(), raw->data() + raw->size(), after);
+      if (after < 0) return BadField("cursor", "is not a cursor this API issued");
+      query.after_seq = after;
+    }
+    size_t want = query.limit;
+    query.limit = want + 1;
+    CW_ASSIGN_OR_RETURN(auto entries, Scoped(q).Audit(query));
+    Json j;
+    j.Begin().BeginArray("items");
+    for (size_t i = 0; i < entries.size() && i < want; ++i) {
+      const auto& e = entries[i];
+      j.Begin().Int("seq", e.seq).At("at", e.at).Str("actor", e.actor).Str("role", e.role).Str("action", e.action);
+      j.Str("target", e.target).Str("outcome", e.outcome).Bool("pii", e.pii).OptStr("purpose", e.purpose);
+      j.Str("hash", e.hash).End();
+    }
+    j.EndArray();
+    j.OptStr("next_cursor", entries.size() > want ? Base64UrlEncode(std::to_string(entries[want - 1].seq)) : "");
+    j.End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> CartAudit(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    return AuditEntries(q, {.target = "cart=" + id.str()});
+  }
+
+  Result<Response, HttpError> Audit(Request& q) { return AuditEntries(q, {.actor = Param(q, "actor")}); }
+
+  Result<Response, HttpError> Rejects(Request& q) {
+    store::RejectQuery query;
+    CW_ASSIGN_OR_RETURN(query.limit, LimitParam(q, kDefaultLimit, kMaxLimit));
+    query.cursor = Param(q, "cursor").value_or("");
+    if (auto c = Param(q, "cart")) {
+      auto id = CartId::Parse(*c);
+      if (!id.ok()) return BadField("cart", id.error().message());
+      query.cart = *id;
+    }
+    if (auto r = Param(q, "reason")) {
+      query.reason = wire::ParseRejectReason(*r);
+      if (!query.reason) return BadField("reason", "is not a reject reason (bad_signature, schema_violation, …)");
+    }
+    CW_ASSIGN_OR_RETURN(auto page, Scoped(q).Rejects(query));
+    Json j;
+    j.Begin().BeginArray("items");
+    for (const auto& d : page.items) {
+      j.Begin().At("received_at", d.received_at).Str("topic", d.topic).OptStr("cart_id", d.cart ? d.cart->str() : "");
+      if (d.seq) j.Int("seq", static_cast<int64_t>(*d.seq));
+      else j.Null("seq");
+      j.Str("reason", wire::Name(d.reason)).Str("detail", d.detail).Int("payload_bytes", static_cast<int64_t>(d.payload.size()));
+      j.End();
+    }
+    j.EndArray().OptStr("next_cursor", page.next_cursor).End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> Maintenance(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    CW_ASSIGN_OR_RETURN(auto body, Body(q));
+    auto enabled = wire::GetBool(body, "in_maintenance");
+    if (!enabled) return BadField("in_maintenance", "is required (true or false)");
+    std::string reason(wire::GetString(body, "reason").value_or(""));
+    if (reason.size() > 256) return BadField("reason", "is longer than 256 characters");
+    FleetAccess access = Scoped(q);
+    Time now = Now();
+    CW_RETURN_IF_ERROR(access.SetMaintenance(id, {*enabled, reason, now}));
+    // Tell the cart, so it refuses new shoppers while out of service. The platform's record is
+    // what counts; a cart offline now hears it at its next command.
+    bool told = false;
+    if (s_.commands) {
+      wire::JsonBuilder b;
+      wire::WriteCommandHeader({wire::CommandKind::kMaintenance, s_.random.UuidV4(), id, now, now + std::chrono::hours(24)}, b);
+      b.Field("enabled", *enabled);
+      if (!reason.empty()) b.Field("reason", reason);
+      told = s_.commands->Send(id, b.Finish()).ok();
+    }
+    CW_ASSIGN_OR_RETURN(store::CartOverview c, access.CartOverview(id));
+    Json j;
+    j.Begin();
+    WriteCartRow(j, c, now, s_.locator);
+    j.Bool("cart_notified", told).End();
+    return Ok(j);
+  }
+
+  Result<Response, HttpError> Override(Request& q) {
+    CW_ASSIGN_OR_RETURN(SessionId id, PathId<SessionId>(q, "session"));
+    CW_ASSIGN_OR_RETURN(auto body, Body(q));
+    CW_ASSIGN_OR_RETURN(std::string action, RequiredString(body, "action", 16));
+    if (action != "pause" && action != "cancel" && action != "restart") {
+      return BadField("action", "must be pause, cancel or restart");
+    }
+    CW_ASSIGN_OR_RETURN(std::string token, RequiredString(body, "proximity_token", 4096));
+    std::string reason(wire::GetString(body, "reason").value_or(""));
+    if (reason.size() > 256) return BadField("reason", "is longer than 256 characters");
+    FleetAccess access = Scoped(q);
+    CW_RETURN_IF_ERROR(access.RequireWriter());
+    CW_ASSIGN_OR_RETURN(store::SessionRecord session, access.Session(id));
+    q.audit_target = "cart=" + session.cart.str();
+    if (!IsOpen(session.status)) {
+      return HttpError(FailedPrecondition("session is " + std::string(store::Name(session.status)) +
+                                          "; only an active or paused session can be overridden"));
+    }
+    // The proximity token: the cart's own signature proves the staff member stands at it.
+    auto bad_token = [](const std::string& why) { return HttpError(PermissionDenied("proximity token " + why), "proximity_token"); };
+    auto decoded = wire::DecodeProximityToken(token);
+    if (!decoded.ok()) return bad_token("is malformed: " + decoded.error().message());
+    const wire::ProximityClaims& claims = decoded->claims;
+    if (claims.purpose != wire::kPurposeStaffOverride) return bad_token("is not for a staff override");
+    if (claims.cart != session.cart) return bad_token("comes from " + claims.cart.str() + ", not the session's cart " + session.cart.str());
+    CW_ASSIGN_OR_RETURN(store::CartRecord cart, access.Cart(session.cart));
+    auto key = crypto::PublicKey::FromPem(cart.public_key_pem);
+    if (!key.ok()) return HttpError(Internal("cart " + cart.id.str() + " has an unreadable public key"));
+    if (!key->Verify(decoded->json, decoded->signature)) return bad_token("is not signed by " + cart.id.str());
+    Time now = Now();
+    // Within its lifetime by our clock, allowing the cart's clock to run up to 30 s ahead.
+    if (claims.issued_at > now + std::chrono::seconds(30)) return bad_token("was issued in the future");
+    if (now > claims.expires_at || now - claims.issued_at > wire::kMaxProximityTokenLifetime) return bad_token("has expired");
+    Status fresh = s_.deps.entities.ConsumeProximityNonce(claims.nonce, cart.id, now, claims.expires_at);
+    if (fresh.code() == Code::kAlreadyExists) return bad_token("was already used");
+    CW_RETURN_IF_ERROR(fresh);
+    if (!s_.commands) return HttpError(Unavailable("this server has no broker connection to command carts"));
+    // Issued no later than the cart's own clock says it is, so the cart never sees it from its future.
+    Time issued = std::min(now, claims.issued_at);
+    std::string cmd_id = s_.random.UuidV4();
+    wire::JsonBuilder b;
+    wire::WriteCommandHeader({wire::CommandKind::kSessionOverride, cmd_id, cart.id, issued, issued + std::chrono::minutes(5)}, b);
+    b.Field("session_id", id.str()).Field("action", action);
+    if (!reason.empty()) b.Field("reason", reason);
+    CW_RETURN_IF_ERROR(s_.commands->Send(cart.id, b.Finish()));
+    CW_RETURN_IF_ERROR(s_.deps.entities.RecordOverride({cmd_id, id, cart.id, action, reason, q.who().user, now}));
+    Json j;
+    j.Begin().Str("cmd_id", cmd_id).Str("session_id", id.str()).Str("cart_id", cart.id.str()).Str("action", action);
+    j.Str("status", "sent").End();
+    return Ok(j, 202);
+  }
+
+  ApiServices& s_;
+};
+
+}  // namespace
+
+void AddRoutes(Router& router, ApiServices& services) {
+  auto routes = std::make_shared<Routes>(services);
+  routes->AddTo(router);
+  router.KeepAlive(routes);  // the handlers point into it
+}
+
+}  // namespace cw::api

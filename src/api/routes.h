@@ -1,0 +1,31 @@
+// api/routes.h — the REST API's routes (DESIGN.md §4), added to a Router.
+//
+// Every route reads and writes through FleetAccess, so a staff member's store is enforced where
+// the data is read. The OpenAPI document (api/openapi.json, embedded) describes every route; a
+// test fails when one is missing from it.
+#pragma once
+
+#include <string_view>
+
+#include "api/auth.h"
+#include "api/fleet_access.h"
+#include "api/router.h"
+#include "core/random.h"
+#include "ingest/command_sender.h"
+
+namespace cw::api {
+
+struct ApiServices {
+  Deps deps;
+  Authenticator& auth;
+  ingest::CommandSender* commands = nullptr;  // nullptr: routes that command a cart answer 503
+  Random& random;
+  LocatorRules locator;
+};
+
+void AddRoutes(Router& router, ApiServices& services);
+
+// The OpenAPI 3 document served at /api/v1/openapi.json.
+std::string_view OpenApiDocument();
+
+}  // namespace cw::api

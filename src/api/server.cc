@@ -1,0 +1,75 @@
+#include "api/server.h"
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+
+#include "core/files.h"
+#include "core/log.h"
+
+namespace cw::api {
+
+ApiServer::ApiServer(ServerOptions options, Router& router) : options_(std::move(options)), router_(router) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Start() {
+  for (const auto& f : {options_.cert_file, options_.key_file}) {
+    if (!PathExists(f)) return FailedPrecondition("API certificate file " + f + " does not exist (run `cartwright pki init`)");
+  }
+  bool loaded = false;
+  server_ = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    loaded = SSL_CTX_use_certificate_chain_file(&ctx, options_.cert_file.c_str()) == 1 &&
+             SSL_CTX_use_PrivateKey_file(&ctx, options_.key_file.c_str(), SSL_FILETYPE_PEM) == 1 &&
+             SSL_CTX_check_private_key(&ctx) == 1;
+    return loaded;
+  });
+  if (!loaded || !server_->is_valid()) {
+    return FailedPrecondition("cannot load the API certificate " + options_.cert_file + " and key " + options_.key_file);
+  }
+  server_->set_payload_max_length(64 * 1024);
+  server_->set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                                {"Strict-Transport-Security", "max-age=31536000"},
+                                {"Referrer-Policy", "no-referrer"}});
+  server_->set_pre_routing_handler([this](const httplib::Request& hreq, httplib::Response& hres) {
+    if (!hreq.path.starts_with("/api/")) return httplib::Server::HandlerResponse::Unhandled;
+    Request req;
+    req.method = hreq.method;
+    req.path = hreq.path;
+    for (const auto& [k, v] : hreq.params) req.query.emplace(k, v);  // the first of repeated keys wins
+    req.body = hreq.body;
+    req.authorization = hreq.get_header_value("Authorization");
+    req.client = hreq.remote_addr;
+    Response res = router_.Handle(req);
+    hres.status = res.status;
+    for (const auto& [k, v] : res.headers) hres.set_header(k, v);
+    hres.set_header("Cache-Control", "no-store");
+    hres.set_content(res.body, res.content_type);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  if (!options_.web_root.empty()) {
+    if (!server_->set_mount_point("/", options_.web_root)) {
+      return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (run `./run build`)");
+    }
+    // The pages load only their own scripts and styles and talk only to this origin.
+    server_->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    });
+  }
+  int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
+                                 : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  if (port <= 0) return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+  port_ = static_cast<uint16_t>(port);
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  log::Info("api.listening", {{"url", "https://" + options_.host + ":" + std::to_string(port_)}});
+  return Status::Ok();
+}
+
+void ApiServer::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace cw::api

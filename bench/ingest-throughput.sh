@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN/cartwright" --data-dir "$DATA" serve --broker "127.0.0.1:$PORT" --log-level warn >"$DATA/serve.log" 2>&1 &
+"$BIN/cartwright" --data-dir "$DATA" serve --broker "127.0.0.1:$PORT" --api 127.0.0.1:0 --log-level warn >"$DATA/serve.log" 2>&1 &
 SERVE=$!
 sleep 2
 echo "running $CARTS carts at ${SPEED}x for ${SECONDS_RUN}s against cartwright serve"

@@ -91,8 +91,24 @@ got=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$DATA/pki/ca.crt
 check="FAILED (got '$got')"
 [ "$got" = online ] && check="ok"
 
-# The ingest: verify, validate, dedup and store every event (telemetry in $DATA/telemetry).
-"${CW[@]}" serve --broker "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
+# People who use the API and the web pages, created once; their passwords are kept (0600) for
+# the next run, since only the hashes are in the database.
+if [ ! -f "$DATA/credentials.txt" ]; then
+  ( umask 077
+    for u in "ops ops" "staff1 staff STORE-001" "staff2 staff STORE-002" "auditor auditor"; do
+      set -- $u
+      "${CW[@]}" user add --name "$1" --role "$2" ${3:+--store "$3"} --json
+    done >"$DATA/credentials.txt.tmp" ) && mv "$DATA/credentials.txt.tmp" "$DATA/credentials.txt"
+fi
+password_of() { python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+  d=json.loads(l)
+  if d["name"]==sys.argv[2]: print(d["password"])' "$DATA/credentials.txt" "$1"; }
+
+# The ingest: verify, validate, dedup and store every event (telemetry in $DATA/telemetry), and
+# the REST API.
+API=127.0.0.1:${CW_DEMO_API_PORT:-8443}
+"${CW[@]}" serve --broker "127.0.0.1:$PORT" --api "$API" >"$DATA/serve.log" 2>&1 &
 SERVE=$!
 for _ in $(seq 1 100); do  # subscribed before the carts speak, so nothing is published to no one
   grep -q "^ingest: .* sessions" "$DATA/serve.log" 2>/dev/null && break
@@ -124,6 +140,12 @@ cat <<INFO
              (progress: tail -f $DATA/serve.log)
                ${CW[*]} events --cart CART-000001        newest first
                ${CW[*]} rejects                          the dead letters
+  REST API   https://$API/api/v1   (OpenAPI: https://$API/api/v1/openapi.json; CA: $DATA/pki/ca.crt)
+             ops      user ops      password $(password_of ops)   one-time code: ${CW[*]} user totp --name ops
+             staff    user staff1   password $(password_of staff1)   (STORE-001; staff2: $(password_of staff2), STORE-002)
+             auditor  user auditor  password $(password_of auditor)
+             e.g. curl --cacert $DATA/pki/ca.crt https://$API/api/v1/auth/token \\
+                    -d '{"username":"staff1","password":"$(password_of staff1)"}'
   Sessions   projected from the events: who shopped, what was scanned, weight and totals checks
                ${CW[*]} sessions list --store STORE-001            newest first
                ${CW[*]} sessions list --store STORE-001 --flagged  for loss prevention

@@ -32,8 +32,9 @@ Status ApiServer::Start() {
   server_->set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Strict-Transport-Security", "max-age=31536000"},
                                 {"Referrer-Policy", "no-referrer"}});
-  server_->set_pre_routing_handler([this](const httplib::Request& hreq, httplib::Response& hres) {
-    if (!hreq.path.starts_with("/api/")) return httplib::Server::HandlerResponse::Unhandled;
+  // Every /api/ request goes to the router, whatever the method (it answers 404 and 405 itself).
+  // httplib reads request bodies only for routed handlers, so each method is routed here.
+  auto dispatch = [this](const httplib::Request& hreq, httplib::Response& hres) {
     Request req;
     req.method = hreq.method;
     req.path = hreq.path;
@@ -46,8 +47,9 @@ Status ApiServer::Start() {
     for (const auto& [k, v] : res.headers) hres.set_header(k, v);
     hres.set_header("Cache-Control", "no-store");
     hres.set_content(res.body, res.content_type);
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  };
+  const std::string api = "/api/.*";
+  server_->Get(api, dispatch).Post(api, dispatch).Put(api, dispatch).Patch(api, dispatch).Delete(api, dispatch);
   if (!options_.web_root.empty()) {
     if (!server_->set_mount_point("/", options_.web_root)) {
       return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (run `./run build`)");

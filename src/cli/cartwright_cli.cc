@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/routes.h"
+#include "api/server.h"
 #include "broker/managed_broker.h"
 #include "core/config.h"
 #include "core/files.h"
@@ -256,13 +258,16 @@ Status BrokerRun(const Config& config, const std::string& listen_flag) {
   return Status::Ok();
 }
 
-Status Serve(const Config& config, const std::string& broker_flag) {
+Status Serve(const Config& config, const std::string& broker_flag, const std::string& api_flag) {
   CW_ASSIGN_OR_RETURN(HostPort broker, ParseHostPort(broker_flag.empty() ? config.broker.listen : broker_flag));
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // A client that hangs up mid-response must cost a failed write, not the process (TLS writes to
+  // a closed socket raise SIGPIPE).
+  signal(SIGPIPE, SIG_IGN);
 
   pki::Layout layout(config.data_dir);
   if (!PathExists(layout.ingest_crt)) return FailedPrecondition("no PKI in " + layout.dir + " (run `cartwright pki init` first)");
@@ -295,6 +300,16 @@ Status Serve(const Config& config, const std::string& broker_flag) {
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
   std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
               config.stores.telemetry.c_str());
+  // The REST API and the web pages, commanding carts through the ingest's broker session.
+  CW_ASSIGN_OR_RETURN(HostPort api_at, ParseHostPort(api_flag.empty() ? config.api.listen : api_flag));
+  api::Authenticator auth(*entities, Clock::System());
+  api::Router router(auth, &entities->audit());
+  api::ApiServices services{{*entities, *telemetry, Clock::System()}, auth, &service, Random::System(), {}};
+  api::AddRoutes(router, services);
+  api::ApiServer api_server({api_at.host, api_at.port, layout.api_crt, layout.api_key, config.api.web_root}, router);
+  CW_RETURN_IF_ERROR(api_server.Start().WithContext("api"));
+  std::printf("api: https://%s:%u/api/v1 (dashboard at /, staff tablet at /tablet/)\n", api_at.host.c_str(),
+              api_server.port());
   std::fflush(stdout);
   // Until a stop signal: a progress line every 5 s (metrics endpoints come with observability).
   auto last = service.stats();
@@ -316,11 +331,77 @@ Status Serve(const Config& config, const std::string& broker_flag) {
     last_at = now;
   }
   log::Info("serve.stopping", {{"signal", sig}});
+  api_server.Stop();
   service.Stop();
   auto st = service.stats();
   std::printf("ingest stopped: %llu received, %llu stored, %llu duplicates, %llu rejected\n",
               static_cast<unsigned long long>(st.received), static_cast<unsigned long long>(st.accepted),
               static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.rejected));
+  return Status::Ok();
+}
+
+struct UserAddArgs {
+  std::string name, role, store;
+  bool json = false;
+};
+
+Status UserAdd(const Config& config, const UserAddArgs& a) {
+  auto role = store::ParseRole(a.role);
+  if (!role) return InvalidArgument("--role must be ops, staff or auditor");
+  if (a.name.empty() || a.name.size() > 64 ||
+      a.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") != std::string::npos) {
+    return InvalidArgument("--name must be 1 to 64 of letters, digits and . _ @ -");
+  }
+  std::optional<StoreId> store;
+  if (!a.store.empty()) {
+    CW_ASSIGN_OR_RETURN(StoreId id, StoreId::Parse(a.store));
+    store = id;
+  }
+  if (*role == store::Role::kStaff && !store) return InvalidArgument("staff users work in one store: give --store");
+  if (*role != store::Role::kStaff && store) return InvalidArgument("--store is for staff users only");
+  CW_ASSIGN_OR_RETURN(std::string password, api::GeneratePassword());
+  CW_ASSIGN_OR_RETURN(std::string hash, api::HashPassword(password));
+  std::string totp;
+  if (*role == store::Role::kOps) {
+    CW_ASSIGN_OR_RETURN(totp, api::NewTotpSecret());
+  }
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_RETURN_IF_ERROR(entities->AddUser({a.name, *role, store, hash, totp, Clock::System().Now(), false}));
+  CW_RETURN_IF_ERROR(entities->audit()
+                         .Append({.actor = OperatorAccess("").actor, .role = "operator", .action = "user add",
+                                  .target = "user=" + a.name, .outcome = "ok"})
+                         .status());
+  if (a.json) {
+    wire::JsonBuilder b;
+    b.Field("name", a.name).Field("role", a.role).Field("password", password);
+    if (store) b.Field("store_id", store->str());
+    else b.Null("store_id");
+    if (totp.empty()) b.Null("totp_secret");
+    else b.Field("totp_secret", totp).Field("totp_uri", api::TotpUri("Cartwright", a.name, totp));
+    std::printf("%s\n", b.Finish().c_str());
+    return Status::Ok();
+  }
+  std::printf("user %s (%s%s) added\npassword: %s\n", a.name.c_str(), a.role.c_str(),
+              store ? (", " + store->str()).c_str() : "", password.c_str());
+  if (!totp.empty()) {
+    std::printf("totp secret: %s\n  (add it to an authenticator app: %s)\n", totp.c_str(),
+                api::TotpUri("Cartwright", a.name, totp).c_str());
+  }
+  std::printf("The password is shown once; only its scrypt hash is kept.\n");
+  return Status::Ok();
+}
+
+// The current one-time code of an ops user, for an operator at the server (the demo; a lost phone).
+Status UserTotp(const Config& config, const std::string& name) {
+  CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
+  CW_ASSIGN_OR_RETURN(store::UserRecord user, entities->GetUser(name));
+  if (user.totp_secret.empty()) return FailedPrecondition("user " + name + " has no TOTP secret (only ops users do)");
+  CW_ASSIGN_OR_RETURN(std::string code, api::TotpCode(user.totp_secret, Clock::System().Now()));
+  CW_RETURN_IF_ERROR(entities->audit()
+                         .Append({.actor = OperatorAccess("").actor, .role = "operator", .action = "user totp",
+                                  .target = "user=" + name, .outcome = "ok"})
+                         .status());
+  std::printf("%s\n", code.c_str());
   return Status::Ok();
 }
 
@@ -736,11 +817,13 @@ int RunCartwright(int argc, char** argv) {
   });
 
   std::string serve_broker;
-  auto* serve = app.add_subcommand("serve", "Run the ingest pipeline against the broker until SIGTERM/SIGINT");
+  auto* serve = app.add_subcommand("serve", "Run the ingest pipeline, the REST API and the web pages until SIGTERM/SIGINT");
   serve->add_option("--broker", serve_broker, "host:port of the broker (default: [broker] listen)");
+  std::string serve_api;
+  serve->add_option("--api", serve_api, "host:port of the HTTPS API and web pages, port 0 for any (default: [api] listen)");
   serve->callback([&] {
     long_running = true;
-    action = [&](const Config& c) { return Serve(c, serve_broker); };
+    action = [&](const Config& c) { return Serve(c, serve_broker, serve_api); };
   });
 
   EventsArgs ea;
@@ -831,6 +914,19 @@ int RunCartwright(int argc, char** argv) {
   auto* keys_list = keys_cmd->add_subcommand("list", "Data-key versions and how many values each still protects");
   keys_list->callback([&] { action = [&](const Config& c) { return KeysList(c, nullptr); }; });
 
+  auto* user_cmd = app.add_subcommand("user", "People who use the REST API and the web pages");
+  user_cmd->require_subcommand(1);
+  UserAddArgs ua;
+  auto* user_add = user_cmd->add_subcommand("add", "Add a user; prints a generated password (and, for ops, a TOTP secret)");
+  user_add->add_option("--name", ua.name, "Login name")->required();
+  user_add->add_option("--role", ua.role, "ops (every store, TOTP), staff (one store) or auditor (read-only audit)")->required();
+  user_add->add_option("--store", ua.store, "The staff member's store");
+  user_add->add_flag("--json", ua.json, "Machine-readable output");
+  user_add->callback([&] { action = [&](const Config& c) { return UserAdd(c, ua); }; });
+  auto* user_totp = user_cmd->add_subcommand("totp", "Print an ops user's current one-time code (audited)");
+  user_totp->add_option("--name", ua.name, "Login name")->required();
+  user_totp->callback([&] { action = [&](const Config& c) { return UserTotp(c, ua.name); }; });
+
   auto* audit_cmd = app.add_subcommand("audit", "The hash-chained audit logs");
   audit_cmd->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Re-compute the API and vault audit chains; exit 1 on tampering");
@@ -839,7 +935,7 @@ int RunCartwright(int argc, char** argv) {
   // --data-dir and --log-level may appear after any subcommand.
   for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
                         broker_run, serve, events, rejects, catalog_cmd, catalog_import, account_cmd, account_add,
-                        account_code, account_show, sessions_cmd, sessions_list, sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify}) {
+                        account_code, account_show, sessions_cmd, sessions_list, sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify, user_cmd, user_add, user_totp}) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

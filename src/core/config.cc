@@ -84,7 +84,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   try {
     std::istringstream in(text);
     toml::value root = toml::parse(in, origin);
-    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "log"};
+    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "api", "log"};
     for (const auto& [key, value] : root.as_table()) {
       if (std::find(kSections.begin(), kSections.end(), key) == kSections.end() || !value.is_table()) {
         return InvalidArgument(At(value, "unknown section [" + key + "]"));
@@ -110,6 +110,10 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
       CW_RETURN_IF_ERROR(r.Int("max_batch", 1, 100000, config.ingest.max_batch));
       return r.Int("hot_days", 1, 3650, config.ingest.hot_days);
     }));
+    CW_RETURN_IF_ERROR(read("api", [&](TableReader& r) {
+      CW_RETURN_IF_ERROR(r.String("listen", config.api.listen));
+      return r.String("web_root", config.api.web_root);
+    }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));
   } catch (const std::exception& e) {  // start-up only: toml11 reports syntax errors by exception
     return InvalidArgument(OneLine(e.what()));
@@ -120,6 +124,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   if (config.stores.vault.empty()) config.stores.vault = "sqlite:" + data_dir + "/vault.db";
   if (config.stores.vault_key_file.empty()) config.stores.vault_key_file = data_dir + "/keys/vault.keys";
   CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
+  CW_RETURN_IF_ERROR(ParseHostPort(config.api.listen).status().WithContext(origin + ": [api] listen"));
   return config;
 }
 

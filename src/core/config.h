@@ -32,6 +32,11 @@ struct Config {
     int64_t hot_days = 90;     // telemetry retention before the engine expires it
   } ingest;
 
+  struct Api {
+    std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS API and web pages (port 0: any)
+    std::string web_root;                   // built web pages; "" serves the API alone
+  } api;
+
   struct Log {
     std::string level = "info";
   } log;

@@ -1,0 +1,86 @@
+// `cartwright serve`'s REST API over real HTTPS: the API certificate from the fleet CA, TLS 1.2 as
+// the floor, a user created by `cartwright user add`, a login and the locator of a provisioned
+// fleet. The routes' behaviour in depth is src/api/tests/routes_test.cc.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "core/files.h"
+#include "testing/harness.h"
+#include "wire/json.h"
+
+namespace cw {
+namespace {
+
+TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
+  signal(SIGPIPE, SIG_IGN);  // a refused TLS handshake may close the socket under a client write
+  testing::BrokerFleet fleet(3);
+  const std::string data = fleet.data_dir(), bin = testing::BinaryPath("cartwright");
+  auto added = testing::RunProcess({bin, "--data-dir", data, "user", "add", "--name", "sam", "--role", "staff",
+                                    "--store", "STORE-001", "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  rapidjson::Document user;
+  ASSERT_TRUE(wire::ParseStrictObject(added.out, user).ok()) << added.out;
+  const std::string password(*wire::GetString(user, "password"));
+  EXPECT_TRUE(user["totp_secret"].IsNull());
+  auto ops = testing::RunProcess({bin, "--data-dir", data, "user", "add", "--name", "olga", "--role", "ops"});
+  ASSERT_EQ(ops.exit_code, 0) << ops.err;
+  EXPECT_NE(ops.out.find("totp secret: "), std::string::npos) << ops.out;
+  auto code = testing::RunProcess({bin, "--data-dir", data, "user", "totp", "--name", "olga"});
+  EXPECT_EQ(code.exit_code, 0) << code.err;
+  EXPECT_EQ(code.out.size(), 7u) << code.out;  // six digits and a newline
+  EXPECT_EQ(testing::RunProcess({bin, "--data-dir", data, "user", "add", "--name", "x", "--role", "staff"}).exit_code, 2);
+
+  uint16_t port = testing::FreePort();
+  testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
+                                    "--api", "127.0.0.1:" + std::to_string(port)},
+                                   data + "/serve.log");
+  bool up = false;
+  for (int i = 0; i < 400 && !up; ++i) {
+    auto log = ReadFile(data + "/serve.log");
+    up = log.ok() && log->find("api: https://") != std::string::npos;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_TRUE(up) << *ReadFile(data + "/serve.log");
+
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path((data + "/pki/ca.crt").c_str());
+  client.enable_server_certificate_verification(true);  // the API certificate chains to the fleet CA
+  auto login = client.Post("/api/v1/auth/token", R"({"username":"sam","password":")" + password + "\"}", "application/json");
+  ASSERT_TRUE(login) << httplib::to_string(login.error());
+  ASSERT_EQ(login->status, 200) << login->body;
+  rapidjson::Document tokens;
+  ASSERT_TRUE(wire::ParseStrictObject(login->body, tokens).ok());
+  const std::string bearer = "Bearer " + std::string(*wire::GetString(tokens, "access_token"));
+
+  auto carts = client.Get("/api/v1/stores/STORE-001/carts", {{"Authorization", bearer}});
+  ASSERT_TRUE(carts);
+  ASSERT_EQ(carts->status, 200) << carts->body;
+  rapidjson::Document rows;
+  ASSERT_TRUE(wire::ParseStrictObject(carts->body, rows).ok());
+  ASSERT_EQ(rows["items"].Size(), 3u);
+  EXPECT_STREQ(rows["items"][0]["state"].GetString(), "offline");  // provisioned, never heard from
+  EXPECT_EQ(carts->get_header_value("Cache-Control"), "no-store");
+  auto anonymous = client.Get("/api/v1/stores/STORE-001/carts");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto spec = client.Get("/api/v1/openapi.json");
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->status, 200);
+
+  // A client that offers at most TLS 1.1 (and would accept it) gets no connection.
+  httplib::SSLClient old("127.0.0.1", port);
+  old.enable_server_certificate_verification(false);
+  SSL_CTX_set_security_level(old.ssl_context(), 0);
+  SSL_CTX_set_min_proto_version(old.ssl_context(), TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(old.ssl_context(), TLS1_1_VERSION);
+  EXPECT_FALSE(old.Get("/api/v1/openapi.json"));
+
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace cw

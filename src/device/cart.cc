@@ -40,7 +40,13 @@ Cart::Cart(Parts p, ForwardQueue queue)
       flash_dir_(std::move(p.flash_dir)),
       booted_at_(p.clock->Now()),
       last_tick_(booted_at_),
-      last_health_(booted_at_ - kHealthIdle) {}
+      last_health_(booted_at_ - kHealthIdle) {
+  // Carts wait in the corral along the entrance wall, in rows of 25 a cart's width apart, until a
+  // shopper takes one.
+  uint64_t slot = (p.id.number() + 99) % 100;  // CART-000001 takes the first slot
+  x_m_ = 2.0 + static_cast<double>(slot % 25) * 2.3;
+  y_m_ = 1.5 + static_cast<double>(slot / 25) * 2.6;
+}
 
 Status Cart::Emit(wire::EventType type, const std::function<void(wire::JsonBuilder&)>& fields) {
   if (powered_off_) return FailedPrecondition("the cart is powered off");
@@ -68,6 +74,7 @@ Result<std::string> Cart::StartSession() {
   if (maintenance_) return FailedPrecondition("cart is out of service (maintenance)");
   if (powered_off_) return FailedPrecondition("the cart is powered off");
   CW_RETURN_IF_ERROR(Require(SessionAction::kStart));
+  staff_hold_ = false;
   asleep_ = false;  // taking the handle wakes the cart
   session_id_ = random_.UuidV4();
   basket_.clear();
@@ -135,6 +142,8 @@ Status Cart::Pause() {
 }
 
 Status Cart::Resume() {
+  // A session staff paused (loss prevention, a dispute) waits for staff, not for the shopper.
+  if (staff_hold_) return FailedPrecondition("the session was paused by staff; staff resume it (restart)");
   CW_RETURN_IF_ERROR(Require(SessionAction::kResume));
   asleep_ = false;
   ReleaseHeldSession();
@@ -420,13 +429,18 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
       if (wire::GetString(cmd.doc, "session_id") != std::optional<std::string_view>(session_id_)) break;
       auto action = wire::GetString(cmd.doc, "action").value_or("");
       if (action == "pause") {
-        Pause().IgnoreError();
+        if (session_.state() == SessionState::kActive) Pause().IgnoreError();
+        staff_hold_ = session_.state() == SessionState::kPaused;
       } else if (action == "cancel") {
+        staff_hold_ = false;
         EndUnpaid(SessionAction::kVoid).IgnoreError();
       } else if (action == "restart") {
+        staff_hold_ = false;
         if (session_.state() == SessionState::kPaused) Resume().IgnoreError();
         basket_.clear();
       }
+      // Confirm at once: the cloud sees the new state without waiting for the next health.
+      EmitHealth();
       break;
     }
     case CommandKind::kMaintenance:

@@ -197,6 +197,7 @@ class Cart {
   std::string display_;
   std::string flash_dir_;
   bool maintenance_ = false;
+  bool staff_hold_ = false;  // paused by a staff override: only another override resumes it
   bool asleep_ = false;
   bool powered_off_ = false;
   bool warned_low_ = false;
@@ -209,7 +210,7 @@ class Cart {
   Time booted_at_;
   Time last_tick_;
   Time last_health_;
-  double x_m_ = 2.0, y_m_ = 2.0;
+  double x_m_, y_m_;  // in the store, metres from the entrance corner (60 × 40 m)
 };
 
 }  // namespace cw::device

@@ -234,6 +234,36 @@ TEST_F(CartTest, ActsOnlyOnGenuineCommands) {
   EXPECT_EQ(cart_->StartSession().status().code(), Code::kFailedPrecondition);
 }
 
+TEST_F(CartTest, AStaffPauseHoldsUntilStaffResumeAndIsConfirmedAtOnce) {
+  ASSERT_TRUE(cart_->StartSession().ok());
+  ASSERT_TRUE(cart_->Scan("4006381333931").ok());
+  std::string sid = cart_->session_id();
+  auto healths = [&] {
+    size_t n = 0;
+    for (auto& [topic, p] : uplink_.sent) n += topic == wire::EventTopic(cart_->id(), wire::EventType::kHealth);
+    return n;
+  };
+  size_t before = healths();
+  auto override = [&](const char* action) {
+    cart_->OnMessage(wire::CommandsTopic(cart_->id()), Command(wire::CommandKind::kSessionOverride, [&](auto& b) {
+      b.Field("session_id", sid).Field("action", action);
+    }));
+  };
+  override("pause");
+  EXPECT_EQ(cart_->session_state(), SessionState::kPaused);
+  EXPECT_EQ(healths(), before + 1);  // the confirmation, with state "paused"
+  // The shopper cannot simply carry on.
+  EXPECT_EQ(cart_->Resume().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(cart_->session_state(), SessionState::kPaused);
+  // Staff restart it: the session goes on with an empty basket.
+  override("restart");
+  EXPECT_EQ(cart_->session_state(), SessionState::kActive);
+  EXPECT_EQ(cart_->session_id(), sid);
+  EXPECT_EQ(healths(), before + 2);
+  ASSERT_TRUE(cart_->Pause().ok());  // a shopper's own pause…
+  EXPECT_TRUE(cart_->Resume().ok());  // …is theirs to end
+}
+
 TEST_F(CartTest, ABatterySwapCarriesTheOtherCartsBasketIntoThisSessionOnce) {
   ASSERT_TRUE(cart_->StartSession().ok());
   ASSERT_TRUE(cart_->Scan("4006381333931").ok());

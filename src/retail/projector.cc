@@ -55,6 +55,11 @@ Status Projector::OnBatch(std::span<const ingest::RoutedEvent> events) {
     auto [it, fresh] = activity.try_emplace(e.event->cart, store::CartActivity{.cart = e.event->cart});
     store::CartActivity& a = it->second;
     a.last_seen_at = std::max(a.last_seen_at, e.event->received_at);
+    // A live event tells how far the cart's clock is from ours (a replayed one only how old it is).
+    if (!e.event->late && (!a.clock_offset_at || e.event->received_at > *a.clock_offset_at)) {
+      a.clock_offset = e.event->ts - e.event->received_at;
+      a.clock_offset_at = e.event->received_at;
+    }
     if (e.event->type == wire::EventType::kFault && (!a.fault_at || e.event->ts > *a.fault_at)) {
       a.fault_at = e.event->ts;
       a.fault_code = Str(*e.doc, "code");

@@ -105,6 +105,10 @@ struct CartActivity {
   std::string fault_code;        // of the newest fault event ("" if none)
   std::string fault_severity;    // info|warn|critical
   std::optional<Time> fault_at;  // that fault's device time
+  // The cart's clock minus ours, from its newest live event (device ts − receive time): what the
+  // cloud needs to judge times the cart stamps, such as a proximity token's age.
+  std::optional<Duration> clock_offset;
+  std::optional<Time> clock_offset_at;  // the receive time of the event it came from
 };
 
 // One row of the fleet view: a cart with everything known about it, read in one query.
@@ -328,7 +332,8 @@ class DeviceRegistry {
   virtual Status SetMaintenance(const CartId& cart, const Maintenance& maintenance) = 0;
   // Not in maintenance (the default) for a cart never marked; kNotFound if no such cart.
   virtual Result<Maintenance> GetMaintenance(const CartId& cart) = 0;
-  // Keeps the later last_seen_at, and the fault with the later fault_at, of what is stored and
+  // Keeps the later last_seen_at, the fault with the later fault_at and the clock offset with the
+  // later clock_offset_at of what is stored and
   // `activity` (idempotent, order-tolerant); kNotFound for an unregistered cart.
   virtual Status RecordCartActivity(const CartActivity& activity) = 0;
   // Carts matching the query ordered by id, each with its state, maintenance and activity.

@@ -205,7 +205,11 @@ CREATE TABLE session_overrides (
 );
 CREATE INDEX session_overrides_by_session ON session_overrides (session_id, requested_at_us);
 )sql";
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}};
+  static const std::string v4 = R"sql(
+ALTER TABLE cart_activity ADD COLUMN clock_offset_us BIGINT;
+ALTER TABLE cart_activity ADD COLUMN clock_offset_at_us BIGINT;
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}};
   return migrations;
 }
 
@@ -362,16 +366,22 @@ class SqlEntityStore final : public EntityStore {
       CW_RETURN_IF_ERROR(RequireCart(tx, a.cart));
       Value fault_at = a.fault_at ? Value(Micros(*a.fault_at)) : sql::Null();
       return tx.Exec(
-          "INSERT INTO cart_activity (cart_id, last_seen_us, fault_code, fault_severity, fault_at_us) "
-          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cart_id) DO UPDATE SET "
+          "INSERT INTO cart_activity (cart_id, last_seen_us, fault_code, fault_severity, fault_at_us, clock_offset_us, "
+          "clock_offset_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cart_id) DO UPDATE SET "
           "last_seen_us = CASE WHEN excluded.last_seen_us > cart_activity.last_seen_us THEN excluded.last_seen_us "
           "ELSE cart_activity.last_seen_us END, "
           "fault_code = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_code ELSE cart_activity.fault_code END, "
           "fault_severity = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_severity "
           "ELSE cart_activity.fault_severity END, "
-          "fault_at_us = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_at_us ELSE cart_activity.fault_at_us END",
+          "fault_at_us = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_at_us ELSE cart_activity.fault_at_us END, "
+          "clock_offset_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_us "
+          "ELSE cart_activity.clock_offset_us END, "
+          "clock_offset_at_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_at_us "
+          "ELSE cart_activity.clock_offset_at_us END",
           {a.cart.str(), Micros(a.last_seen_at), a.fault_at ? a.fault_code : std::string(),
-           a.fault_at ? a.fault_severity : std::string(), fault_at})
+           a.fault_at ? a.fault_severity : std::string(), fault_at,
+           a.clock_offset && a.clock_offset_at ? Value(a.clock_offset->count()) : sql::Null(),
+           a.clock_offset && a.clock_offset_at ? Value(Micros(*a.clock_offset_at)) : sql::Null()})
           .status();
     });
   }
@@ -383,7 +393,7 @@ class SqlEntityStore final : public EntityStore {
             "SELECT c.id, c.store_id, c.serial, c.cert_fingerprint, c.public_key_pem, c.certificate_pem, c.status, "
             "c.registered_at_us, s.region, st.seq, st.reported_at_us, st.state, st.battery_pct, st.battery_mv, "
             "st.charging, st.link, st.rssi_dbm, st.location_json, st.firmware, m.in_maintenance, m.reason, m.since_us, "
-            "a.last_seen_us, a.fault_code, a.fault_severity, a.fault_at_us "
+            "a.last_seen_us, a.fault_code, a.fault_severity, a.fault_at_us, a.clock_offset_us, a.clock_offset_at_us "
             "FROM carts c JOIN stores s ON s.id = c.store_id "
             "LEFT JOIN cart_state st ON st.cart_id = c.id "
             "LEFT JOIN cart_maintenance m ON m.cart_id = c.id "
@@ -413,6 +423,10 @@ class SqlEntityStore final : public EntityStore {
         o.activity = CartActivity{.cart = cart.id, .last_seen_at = FromMicros(r.Int(22)), .fault_code = r.Text(23),
                                   .fault_severity = r.Text(24)};
         if (auto at = r.OptInt(25)) o.activity->fault_at = FromMicros(*at);
+        if (auto off = r.OptInt(26)) {
+          o.activity->clock_offset = Duration(*off);
+          o.activity->clock_offset_at = FromMicros(r.Int(27));
+        }
       }
       out.push_back(std::move(o));
     }
@@ -840,6 +854,9 @@ class SqlEntityStore final : public EntityStore {
   static constexpr std::string_view kNewerFault =
       "excluded.fault_at_us IS NOT NULL AND (cart_activity.fault_at_us IS NULL OR "
       "excluded.fault_at_us > cart_activity.fault_at_us)";
+  static constexpr std::string_view kNewerOffset =
+      "excluded.clock_offset_at_us IS NOT NULL AND (cart_activity.clock_offset_at_us IS NULL OR "
+      "excluded.clock_offset_at_us > cart_activity.clock_offset_at_us)";
   static constexpr std::string_view kStoreColumns =
       "SELECT id, name, partner, region, timezone, created_at_us, geofence_lat, geofence_lon, geofence_radius_m, ssid, "
       "opening_hours FROM stores";

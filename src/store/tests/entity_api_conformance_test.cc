@@ -50,7 +50,19 @@ TEST_P(EntityStoreConformance, ActivityKeepsTheLatestSightingAndTheNewestFault) 
   EXPECT_EQ(fleet[0].activity->fault_severity, "critical");
   EXPECT_EQ(fleet[0].activity->fault_at, kT0 + minutes(2));
   EXPECT_FALSE(fleet[1].activity.has_value());
+  EXPECT_FALSE(fleet[0].activity->clock_offset.has_value());
   EXPECT_EQ(store_->RecordCartActivity({.cart = CartId::FromNumber(99), .last_seen_at = kT0}).code(), Code::kNotFound);
+  // The clock offset follows the newest live event that measured it.
+  CartActivity offset{.cart = cart, .last_seen_at = kT0, .clock_offset = -std::chrono::hours(20),
+                      .clock_offset_at = kT0 + minutes(3)};
+  ASSERT_TRUE(store_->RecordCartActivity(offset).ok());
+  offset.clock_offset = -std::chrono::hours(30);
+  offset.clock_offset_at = kT0 + minutes(1);  // older measurement: ignored
+  ASSERT_TRUE(store_->RecordCartActivity(offset).ok());
+  auto measured = (*store_->ListFleet({.store = kA}))[0].activity;
+  EXPECT_EQ(measured->clock_offset, -std::chrono::hours(20));
+  EXPECT_EQ(measured->clock_offset_at, kT0 + minutes(3));
+  EXPECT_EQ(measured->last_seen_at, kT0 + minutes(5));
 }
 
 TEST_P(EntityStoreConformance, FleetViewJoinsStateAndMaintenanceAndFilters) {

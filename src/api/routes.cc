@@ -224,6 +224,7 @@ class Routes {
     r.Add({"POST", "/api/v1/sessions/{session}/override", ops_staff, [this](Request& q) { return Override(q); }});
     r.Add({"GET", "/api/v1/audit", Roles({Role::kOps, Role::kAuditor}), [this](Request& q) { return Audit(q); }});
     r.Add({"GET", "/api/v1/rejects", AnyUser(), [this](Request& q) { return Rejects(q); }});
+    r.Add({"GET", "/api/v1/ingest/stats", Roles({Role::kOps}), [this](Request&) { return IngestStats(); }});
   }
 
  private:
@@ -332,6 +333,21 @@ class Routes {
       query.battery_below = v;
     }
     return CartRows(q, query);
+  }
+
+  // Counters, not rates: a client takes the difference of two readings over its own interval, as
+  // Prometheus's rate() does, so the figure never depends on any cart's clock.
+  Result<Response, HttpError> IngestStats() {
+    if (!s_.ingest_counters) return HttpError(Unavailable("this server runs no ingest pipeline"));
+    IngestCounters c = s_.ingest_counters();
+    Json j;
+    auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+    j.Begin().At("at", Now()).Int("received", n(c.received)).Int("accepted", n(c.accepted));
+    j.Int("duplicates", n(c.duplicates)).Int("rejected", n(c.rejected));
+    j.Key("rejected_by_reason").Begin();
+    for (const auto& [reason, count] : c.rejected_by_reason) j.Int(wire::Name(reason), n(count));
+    j.End().End();
+    return Ok(j);
   }
 
   Result<Response, HttpError> Cart(Request& q) {
@@ -601,10 +617,20 @@ class Routes {
     if (!key.ok()) return HttpError(Internal("cart " + cart.id.str() + " has an unreadable public key"));
     if (!key->Verify(decoded->json, decoded->signature)) return bad_token("is not signed by " + cart.id.str());
     Time now = Now();
-    // Within its lifetime by our clock, allowing the cart's clock to run up to 30 s ahead.
-    if (claims.issued_at > now + std::chrono::seconds(30)) return bad_token("was issued in the future");
-    if (now > claims.expires_at || now - claims.issued_at > wire::kMaxProximityTokenLifetime) return bad_token("has expired");
-    Status fresh = s_.deps.entities.ConsumeProximityNonce(claims.nonce, cart.id, now, claims.expires_at);
+    // The token's times are the cart's clock, which need not be ours: judge them by what the cart's
+    // clock says now, as measured from its newest live event (a cart never heard from: ours), with
+    // 30 s for the drift since that event.
+    CW_ASSIGN_OR_RETURN(store::CartOverview seen, access.CartOverview(cart.id));
+    Time cart_now = now;
+    if (seen.activity && seen.activity->clock_offset) cart_now += *seen.activity->clock_offset;
+    if (claims.issued_at > cart_now + std::chrono::seconds(30)) return bad_token("was issued in the future");
+    if (cart_now > claims.expires_at + std::chrono::seconds(30) ||
+        cart_now - claims.issued_at > wire::kMaxProximityTokenLifetime + std::chrono::seconds(30)) {
+      return bad_token("has expired");
+    }
+    // Remembered for longer than the token can pass for fresh.
+    Status fresh = s_.deps.entities.ConsumeProximityNonce(claims.nonce, cart.id, now,
+                                                          now + wire::kMaxProximityTokenLifetime + std::chrono::minutes(2));
     if (fresh.code() == Code::kAlreadyExists) return bad_token("was already used");
     CW_RETURN_IF_ERROR(fresh);
     if (!s_.commands) return HttpError(Unavailable("this server has no broker connection to command carts"));

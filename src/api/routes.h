@@ -5,6 +5,9 @@
 // test fails when one is missing from it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string_view>
 
 #include "api/auth.h"
@@ -12,8 +15,15 @@
 #include "api/router.h"
 #include "core/random.h"
 #include "ingest/command_sender.h"
+#include "wire/types.h"
 
 namespace cw::api {
+
+// The ingest pipeline's running totals since the server started, for the fleet-health view.
+struct IngestCounters {
+  uint64_t received = 0, accepted = 0, duplicates = 0, rejected = 0;
+  std::map<wire::RejectReason, uint64_t> rejected_by_reason;
+};
 
 struct ApiServices {
   Deps deps;
@@ -21,6 +31,7 @@ struct ApiServices {
   ingest::CommandSender* commands = nullptr;  // nullptr: routes that command a cart answer 503
   Random& random;
   LocatorRules locator;
+  std::function<IngestCounters()> ingest_counters = {};  // empty: GET /ingest/stats answers 503
 };
 
 void AddRoutes(Router& router, ApiServices& services);

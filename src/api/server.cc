@@ -54,10 +54,12 @@ Status ApiServer::Start() {
     if (!server_->set_mount_point("/", options_.web_root)) {
       return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (run `./run build`)");
     }
-    // The pages load only their own scripts and styles and talk only to this origin.
+    // The pages load only their own scripts and styles and talk only to this origin — and to the
+    // device's own loopback, where a tablet's BLE helper (in the demo, cartsim's bridge) answers.
     server_->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
       res.set_header("Content-Security-Policy",
-                     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+                     "default-src 'self'; connect-src 'self' http://127.0.0.1:* http://localhost:*; img-src 'self' data:; "
+                     "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
     });
   }
   int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)

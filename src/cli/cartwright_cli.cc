@@ -258,7 +258,8 @@ Status BrokerRun(const Config& config, const std::string& listen_flag) {
   return Status::Ok();
 }
 
-Status Serve(const Config& config, const std::string& broker_flag, const std::string& api_flag) {
+Status Serve(const Config& config, const std::string& broker_flag, const std::string& api_flag,
+             const std::string& web_flag) {
   CW_ASSIGN_OR_RETURN(HostPort broker, ParseHostPort(broker_flag.empty() ? config.broker.listen : broker_flag));
   sigset_t stop;
   sigemptyset(&stop);
@@ -305,8 +306,13 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   api::Authenticator auth(*entities, Clock::System());
   api::Router router(auth, &entities->audit());
   api::ApiServices services{{*entities, *telemetry, Clock::System()}, auth, &service, Random::System(), {}};
+  services.ingest_counters = [&service] {
+    ingest::ServiceStats st = service.stats();
+    return api::IngestCounters{st.received, st.accepted, st.duplicates, st.rejected, st.rejected_by_reason};
+  };
   api::AddRoutes(router, services);
-  api::ApiServer api_server({api_at.host, api_at.port, layout.api_crt, layout.api_key, config.api.web_root}, router);
+  api::ApiServer api_server(
+      {api_at.host, api_at.port, layout.api_crt, layout.api_key, web_flag.empty() ? config.api.web_root : web_flag}, router);
   CW_RETURN_IF_ERROR(api_server.Start().WithContext("api"));
   std::printf("api: https://%s:%u/api/v1 (dashboard at /, staff tablet at /tablet/)\n", api_at.host.c_str(),
               api_server.port());
@@ -821,9 +827,11 @@ int RunCartwright(int argc, char** argv) {
   serve->add_option("--broker", serve_broker, "host:port of the broker (default: [broker] listen)");
   std::string serve_api;
   serve->add_option("--api", serve_api, "host:port of the HTTPS API and web pages, port 0 for any (default: [api] listen)");
+  std::string serve_web;
+  serve->add_option("--web", serve_web, "Directory of the built web pages (default: [api] web_root; ./run builds build/web)");
   serve->callback([&] {
     long_running = true;
-    action = [&](const Config& c) { return Serve(c, serve_broker, serve_api); };
+    action = [&](const Config& c) { return Serve(c, serve_broker, serve_api, serve_web); };
   });
 
   EventsArgs ea;

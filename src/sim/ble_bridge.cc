@@ -21,6 +21,9 @@ BleBridge::~BleBridge() { Stop(); }
 
 Status BleBridge::Start(const HostPort& listen) {
   server_ = std::make_unique<httplib::Server>();
+  // Any page may ask, as any tablet within radio range of a cart may: the token only proves
+  // presence, and the API decides what it allows (a staff tablet page on another origin calls this).
+  server_->set_default_headers({{"Access-Control-Allow-Origin", "*"}});
   server_->Get(R"(/proximity/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = CartId::Parse(req.matches[1].str());
     if (!id.ok()) {

@@ -321,7 +321,7 @@ TEST_F(RoutesTest, AnOverrideNeedsAFreshUnusedTokenFromTheSessionsCart) {
   };
   expect_refused("garbage", "malformed");
   expect_refused(ProximityToken(kCartB, clock_.Now()), "not the session's cart");
-  expect_refused(ProximityToken(kCartA, clock_.Now() - seconds(121)), "expired");
+  expect_refused(ProximityToken(kCartA, clock_.Now() - seconds(151)), "expired");
   {
     // Signed by another key.
     auto other = std::move(crypto::SoftKeyStore::Generate()).value();
@@ -360,6 +360,26 @@ TEST_F(RoutesTest, AnOverrideNeedsAFreshUnusedTokenFromTheSessionsCart) {
   EXPECT_EQ(Call("POST", path, sam, body("cancel", ProximityToken(kCartA, clock_.Now()))).status, 409);
 }
 
+TEST_F(RoutesTest, ATokenIsJudgedByTheCartsOwnClock) {
+  StartSession();
+  // The cart's clock runs 20 hours behind ours, as its live events showed.
+  ASSERT_TRUE(entities_->RecordCartActivity({.cart = kCartA, .last_seen_at = clock_.Now(),
+                                             .clock_offset = -std::chrono::hours(20), .clock_offset_at = clock_.Now()}).ok());
+  std::string sam = Login("sam");
+  const std::string path = "/api/v1/sessions/" + kSession.str() + "/override";
+  auto post = [&](Time issued) {
+    return Call("POST", path, sam, R"({"action":"pause","proximity_token":")" + ProximityToken(kCartA, issued) + "\"}");
+  };
+  Time cart_now = clock_.Now() - std::chrono::hours(20);
+  EXPECT_EQ(post(cart_now - seconds(200)).status, 403);  // old by the cart's clock
+  EXPECT_EQ(post(clock_.Now()).status, 403);              // "now" by ours is the cart's future
+  auto ok = post(cart_now - seconds(10));
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  // The command is stamped in the cart's time, so the cart finds it current.
+  auto cmd = *wire::ParseCommand(commands_.sent.back().second);
+  EXPECT_EQ(cmd.header.issued_at, cart_now - seconds(10));
+}
+
 TEST_F(RoutesTest, MaintenanceIsRecordedAndTheCartIsTold) {
   std::string sam = Login("sam");
   auto r = Call("PUT", "/api/v1/carts/CART-000001/maintenance", sam, R"({"in_maintenance":true,"reason":"wobbly wheel"})");
@@ -390,6 +410,22 @@ TEST_F(RoutesTest, LossPreventionListsOpenFlaggedSessions) {
   auto session = Call("GET", "/api/v1/sessions/" + kSession.str(), sam);
   EXPECT_TRUE(session.doc["customer"].IsNull());  // a guest
   EXPECT_TRUE(session.doc["scans"][0]["weight_mismatch"].GetBool());
+}
+
+TEST_F(RoutesTest, IngestCountersAreForOpsAndSayWhenThereIsNoPipeline) {
+  std::string olga = Login("olga");
+  EXPECT_EQ(Call("GET", "/api/v1/ingest/stats", olga).status, 503);
+  services_->ingest_counters = [] {
+    return IngestCounters{.received = 12, .accepted = 9, .duplicates = 1, .rejected = 2,
+                          .rejected_by_reason = {{wire::RejectReason::kBadSignature, 2}}};
+  };
+  auto r = Call("GET", "/api/v1/ingest/stats", olga);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.doc["received"].GetInt64(), 12);
+  EXPECT_EQ(r.doc["accepted"].GetInt64(), 9);
+  EXPECT_EQ(r.doc["duplicates"].GetInt64(), 1);
+  EXPECT_EQ(r.doc["rejected_by_reason"]["bad_signature"].GetInt64(), 2);
+  EXPECT_EQ(Call("GET", "/api/v1/ingest/stats", Login("sam")).status, 403);
 }
 
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {

@@ -108,7 +108,7 @@ for l in open(sys.argv[1]):
 # The ingest: verify, validate, dedup and store every event (telemetry in $DATA/telemetry), and
 # the REST API.
 API=127.0.0.1:${CW_DEMO_API_PORT:-8443}
-"${CW[@]}" serve --broker "127.0.0.1:$PORT" --api "$API" >"$DATA/serve.log" 2>&1 &
+"${CW[@]}" serve --broker "127.0.0.1:$PORT" --api "$API" --web "$ROOT/build/web" >"$DATA/serve.log" 2>&1 &
 SERVE=$!
 for _ in $(seq 1 100); do  # subscribed before the carts speak, so nothing is published to no one
   grep -q "^ingest: .* sessions" "$DATA/serve.log" 2>/dev/null && break

@@ -1,0 +1,234 @@
+// The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
+// (recent events, battery sparkline, faults, audit trail) and the ingest's rejects.
+import { Api, AuditEntry, CartDetail, CartRow, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
+
+const api = new Api();
+const app = document.getElementById('app')!;
+let stopPolling = () => {};
+
+type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' };
+const filters = { store: '', region: '', firmware: '', battery_below: '' };
+
+function start(): void {
+  stopPolling();
+  api.onSignedOut = start;
+  if (!api.me) {
+    mount(app, loginForm(api, 'Cartwright fleet operations', true, start));
+    return;
+  }
+  show({ kind: 'fleet' });
+}
+
+function header(view: View): HTMLElement {
+  const tab = (label: string, target: View) =>
+    h('button', { class: view.kind === target.kind ? 'active' : '', onclick: () => show(target) }, label);
+  return h(
+    'header',
+    { class: 'bar' },
+    h('h1', {}, 'Cartwright · fleet operations'),
+    h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Rejects', { kind: 'rejects' })),
+    h('span', { class: 'who' }, `${api.me?.name} (${api.me?.role})`),
+    h('button', { onclick: () => api.logout() }, 'Sign out'),
+  );
+}
+
+function show(view: View): void {
+  stopPolling();
+  const main = h('main');
+  mount(app, header(view), main);
+  const render = view.kind === 'fleet' ? fleetView(main) : view.kind === 'cart' ? cartView(main, view.id) : rejectsView(main);
+  stopPolling = poll(render, 5000);
+}
+
+// ---- fleet ------------------------------------------------------------------------------------------
+
+async function allFleet(query: Record<string, string>): Promise<CartRow[]> {
+  const rows: CartRow[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.get<Page<CartRow>>('/api/v1/fleet', { ...query, limit: 500, cursor });
+    rows.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && rows.length < 5000);
+  return rows;
+}
+
+// Messages per minute from the ingest's running count, the way Prometheus's rate() works: the
+// difference between readings about a minute apart, timed by the server, so no cart's clock
+// (simulated carts run fast) skews it. A restarted server resets the count and the window.
+const readings: { at: number; received: number }[] = [];
+function messageRate(now: IngestStats): number | null {
+  const at = Date.parse(now.at);
+  if (readings.length && (now.received < readings[readings.length - 1].received || at <= readings[readings.length - 1].at)) {
+    readings.length = 0;
+  }
+  readings.push({ at, received: now.received });
+  while (readings.length > 2 && at - readings[1].at >= 60_000) readings.shift();
+  if (readings.length < 2) return null;
+  const first = readings[0];
+  return ((now.received - first.received) * 60_000) / (at - first.at);
+}
+
+function fleetView(main: HTMLElement): () => Promise<void> {
+  const tiles = h('div', { class: 'tiles', id: 'tiles' });
+  const table = h('div', { class: 'scroll' });
+  const storeSel = h('select', { name: 'store' }, h('option', { value: '' }, 'all stores')) as HTMLSelectElement;
+  const regionSel = h('select', { name: 'region' }, ...['', 'eu', 'us'].map((r) => h('option', { value: r }, r || 'all regions'))) as HTMLSelectElement;
+  const fw = h('input', { name: 'firmware', placeholder: 'e.g. 1.4.2', size: 10 }) as HTMLInputElement;
+  const battery = h('input', { name: 'battery_below', type: 'number', min: 1, max: 101, placeholder: '%', style: 'width:6em' }) as HTMLInputElement;
+  storeSel.value = filters.store;
+  regionSel.value = filters.region;
+  fw.value = filters.firmware;
+  battery.value = filters.battery_below;
+  let refresh = async () => {};
+  const apply = () => {
+    Object.assign(filters, { store: storeSel.value, region: regionSel.value, firmware: fw.value.trim(), battery_below: battery.value });
+    void refresh();
+  };
+  for (const el of [storeSel, regionSel, fw, battery]) el.addEventListener('change', apply);
+  void api.get<{ items: Store[] }>('/api/v1/stores').then((s) => {
+    for (const st of s.items) storeSel.append(h('option', { value: st.id }, `${st.id} · ${st.name}`));
+    storeSel.value = filters.store;
+  });
+  main.append(
+    tiles,
+    h(
+      'section',
+      { class: 'panel' },
+      h('h2', {}, 'Fleet'),
+      h('div', { class: 'filters' }, h('label', {}, 'Store', storeSel), h('label', {}, 'Region', regionSel),
+        h('label', {}, 'Firmware', fw), h('label', {}, 'Battery below', battery)),
+      table,
+    ),
+  );
+  refresh = async () => {
+    const [everything, shown, rejects, counters] = await Promise.all([
+      allFleet({}),
+      allFleet({ store: filters.store, region: filters.region, firmware: filters.firmware, battery_below: filters.battery_below }),
+      api.get<Page<Reject>>('/api/v1/rejects', { limit: 500 }),
+      api.get<IngestStats>('/api/v1/ingest/stats').catch(() => null),
+    ]);
+    const rate = counters ? messageRate(counters) : null;
+    const count = (state: string) => everything.filter((c) => c.state === state).length;
+    const hourAgo = Date.now() - 3_600_000;
+    const recentRejects = rejects.items.filter((r) => Date.parse(r.received_at) > hourAgo).length;
+    const tile = (n: number | string, l: string, id: string) => h('div', { class: 'tile', id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, l));
+    mount(
+      tiles,
+      tile(everything.length - count('offline'), `connected of ${everything.length} carts`, 'tile-connected'),
+      tile(rate === null ? '…' : Math.round(rate), rate === null ? 'messages/min (measuring)' : 'messages/min', 'tile-messages'),
+      tile(recentRejects >= 500 ? '500+' : recentRejects, 'rejects in the last hour', 'tile-rejects'),
+      tile(count('fault'), 'carts in fault', 'tile-faults'),
+      tile(count('low_battery'), 'low battery', 'tile-low-battery'),
+      tile(count('maintenance'), 'in maintenance', 'tile-maintenance'),
+    );
+    mount(
+      table,
+      h(
+        'table',
+        { id: 'fleet-table' },
+        h('thead', {}, h('tr', {}, ...['Cart', 'Store', 'State', 'Battery', 'Link', 'RSSI', 'Firmware', 'Last seen'].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          ...shown.map((c) =>
+            h(
+              'tr',
+              { class: 'clickable', 'data-cart': c.cart_id, onclick: () => show({ kind: 'cart', id: c.cart_id }) },
+              h('td', {}, c.cart_id),
+              h('td', {}, c.store_id),
+              h('td', {}, stateBadge(c.state)),
+              h('td', {}, c.battery_pct === null ? '–' : `${c.battery_pct}%${c.charging ? ' ⚡' : ''}`),
+              h('td', {}, c.link ?? '–'),
+              h('td', {}, c.rssi_dbm === null ? '–' : `${c.rssi_dbm} dBm`),
+              h('td', {}, c.firmware ?? '–'),
+              h('td', {}, ago(c.last_seen_at)),
+            ),
+          ),
+        ),
+      ),
+      shown.length === 0 ? h('p', { class: 'muted' }, 'No carts match.') : null,
+    );
+  };
+  return refresh;
+}
+
+// ---- one cart ---------------------------------------------------------------------------------------
+
+function sparkline(values: number[]): SVGElement {
+  const w = 200, hgt = 40;
+  if (values.length < 2) return svg('svg', { class: 'spark', viewBox: `0 0 ${w} ${hgt}` });
+  const pts = values.map((v, i) => `${(i / (values.length - 1)) * w},${hgt - (Math.max(0, Math.min(100, v)) / 100) * hgt}`).join(' ');
+  return svg('svg', { class: 'spark', viewBox: `0 0 ${w} ${hgt}`, preserveAspectRatio: 'none', id: 'battery-spark' },
+    svg('polyline', { points: pts, fill: 'none', stroke: '#1f6feb', 'stroke-width': 1.5 }));
+}
+
+function cartView(main: HTMLElement, id: string): () => Promise<void> {
+  const top = h('section', { class: 'panel', id: 'cart-detail' });
+  const events = h('section', { class: 'panel' });
+  const faults = h('section', { class: 'panel' });
+  const audit = h('section', { class: 'panel', id: 'cart-audit' });
+  main.append(h('div', {}, h('button', { onclick: () => show({ kind: 'fleet' }) }, '← Fleet')), top, h('div', { class: 'split' }, events, h('div', {}, faults, audit)));
+  return async () => {
+    try {
+      const [cart, recent, health, faultEvents, trail] = await Promise.all([
+        api.get<CartDetail>(`/api/v1/carts/${id}`),
+        api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { limit: 25 }),
+        api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { type: 'health', limit: 60 }),
+        api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { type: 'fault', limit: 10 }),
+        api.get<Page<AuditEntry>>(`/api/v1/carts/${id}/audit`, { limit: 500 }),
+      ]);
+      const battery = health.items.map((e) => Number(e.event['battery_pct'])).reverse();
+      const s = cart.open_session;
+      mount(
+        top,
+        h('h2', {}, `${cart.cart_id} · ${cart.store_id}`),
+        h('div', { class: 'split' },
+          h('dl', { class: 'kv' },
+            h('dt', {}, 'State'), h('dd', {}, stateBadge(cart.state)),
+            h('dt', {}, 'Battery'), h('dd', {}, cart.battery_pct === null ? '–' : `${cart.battery_pct}%`),
+            h('dt', {}, 'Link'), h('dd', {}, `${cart.link ?? '–'} ${cart.rssi_dbm ?? ''} dBm`),
+            h('dt', {}, 'Firmware'), h('dd', {}, cart.firmware ?? '–'),
+            h('dt', {}, 'Last seen'), h('dd', {}, ago(cart.last_seen_at)),
+            h('dt', {}, 'Serial'), h('dd', {}, cart.serial),
+            h('dt', {}, 'Session'), h('dd', {}, s ? `${s.status}, ${s.scan_count} items, ${money(s.scan_total_cents)}` : 'none')),
+          h('div', {}, h('div', { class: 'muted' }, `Battery, last ${battery.length} health reports`), sparkline(battery))),
+      );
+      mount(events, h('h2', {}, 'Recent events'), h('div', { class: 'scroll' }, h('table', { id: 'cart-events' },
+        h('thead', {}, h('tr', {}, ...['Time', 'Seq', 'Type', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, ...recent.items.map((e) => h('tr', {}, h('td', {}, time(e.ts)), h('td', {}, e.seq), h('td', {}, e.type), h('td', {}, e.late ? 'late' : '')))))));
+      mount(faults, h('h2', {}, 'Faults'), faultEvents.items.length === 0 ? h('p', { class: 'muted' }, 'None stored.') :
+        h('table', {}, h('tbody', {}, ...faultEvents.items.map((e) => h('tr', {}, h('td', {}, time(e.ts)), h('td', {}, String(e.event['code'])), h('td', {}, String(e.event['severity'])))))));
+      mount(audit, h('h2', {}, 'Audit trail'), h('div', { class: 'scroll' }, h('table', {},
+        h('tbody', {}, ...trail.items.slice().reverse().map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, `${a.actor} (${a.role})`), h('td', {}, a.action), h('td', {}, a.outcome)))))));
+    } catch (e) {
+      mount(top, h('p', { class: 'error' }, errorText(e)));
+    }
+  };
+}
+
+// ---- rejects ----------------------------------------------------------------------------------------
+
+function rejectsView(main: HTMLElement): () => Promise<void> {
+  const reason = h('input', { name: 'reason', placeholder: 'e.g. bad_signature' }) as HTMLInputElement;
+  const list = h('div', { class: 'scroll' });
+  let refresh = async () => {};
+  reason.addEventListener('change', () => void refresh());
+  main.append(h('section', { class: 'panel' }, h('h2', {}, 'Rejected messages (dead letters)'),
+    h('div', { class: 'filters' }, h('label', {}, 'Reason', reason)), list));
+  refresh = async () => {
+    try {
+      const page = await api.get<Page<Reject>>('/api/v1/rejects', { reason: reason.value.trim(), limit: 200 });
+      mount(list, h('table', { id: 'rejects-table' },
+        h('thead', {}, h('tr', {}, ...['Received', 'Cart', 'Reason', 'Detail'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, ...page.items.map((r) => h('tr', {}, h('td', {}, time(r.received_at)), h('td', {}, r.cart_id ?? '–'), h('td', {}, r.reason), h('td', {}, r.detail))))),
+        page.items.length === 0 ? h('p', { class: 'muted' }, 'No rejects.') : null);
+    } catch (e) {
+      mount(list, h('p', { class: 'error' }, errorText(e)));
+    }
+  };
+  return refresh;
+}
+
+start();

@@ -117,7 +117,9 @@ for _ in $(seq 1 100); do  # subscribed before the carts speak, so nothing is pu
 done
 
 BRIDGE=${CW_DEMO_BRIDGE_PORT:-8090}
-"$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --duration 24h \
+# Virtual time: the last 24 hours replayed at 60x, then live, resumed where the last run stopped.
+"$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --speed 60 --backfill 24h \
+  --duration 8760h --clock-file "$DATA/carts/virtual-clock" \
   --scenario "$ROOT/scenarios/store-day.toml" --ble-bridge "127.0.0.1:$BRIDGE" \
   --catalog "$DATA/catalog.csv" --customers "$DATA/customers.csv" \
   >"$DATA/cartsim.log" 2>"$DATA/cartsim.progress.log" &
@@ -127,15 +129,22 @@ cat <<INFO
 
   Cartwright demo is running.                                        (Ctrl-C to stop)
 
+  Dashboard  https://$API/          ops dashboard: user ops, password $(password_of ops),
+                                                    one-time code: ${CW[*]} user totp --name ops
+  Tablet     https://$API/tablet/   staff tablet:  user staff1, password $(password_of staff1) (STORE-001)
+             (the certificate is the demo's own CA, $DATA/pki/ca.crt: accept it or import it;
+              overrides ask cartsim's BLE bridge at http://127.0.0.1:$BRIDGE for the proximity token)
+
   Broker     mqtts://127.0.0.1:$PORT   mutual TLS only, per-cart ACL
              config, ACL and log: $DATA/broker/
   Fleet      2 stores, $(count_carts) carts:  ${CW[*]} carts list
   PKI        $DATA/pki/  (root CA, broker/API/ingest certificates, command + firmware signing keys)
   Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
-  Simulator  cartsim: the 20 carts shop at 60x virtual time, scenario scenarios/store-day.toml
-             (faults, a coverage gap with LTE-M failover; progress: tail -f $DATA/cartsim.progress.log;
-             summary on Ctrl-C)
+  Simulator  cartsim: the 20 carts replay the last 24 hours at 60x (24 real minutes), then shop live;
+             scenario scenarios/store-day.toml (faults, a coverage gap with LTE-M failover;
+             progress: tail -f $DATA/cartsim.progress.log; summary on Ctrl-C; the virtual clock
+             resumes from $DATA/carts/virtual-clock)
   Ingest     cartwright serve: every event verified, validated, deduplicated and stored
              (progress: tail -f $DATA/serve.log)
                ${CW[*]} events --cart CART-000001        newest first

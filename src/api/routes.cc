@@ -7,7 +7,9 @@
 #include <charconv>
 
 #include "core/base64.h"
+#include "core/hex.h"
 #include "core/time_format.h"
+#include "crypto/aead.h"
 #include "crypto/ecdsa.h"
 #include "wire/envelope.h"
 #include "wire/json.h"
@@ -220,6 +222,7 @@ class Routes {
     r.Add({"GET", "/api/v1/carts/{cart}/events", AnyUser(), [this](Request& q) { return CartEvents(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/audit", AnyUser(), [this](Request& q) { return CartAudit(q); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
+    r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
     r.Add({"POST", "/api/v1/sessions/{session}/override", ops_staff, [this](Request& q) { return Override(q); }});
     r.Add({"GET", "/api/v1/audit", Roles({Role::kOps, Role::kAuditor}), [this](Request& q) { return Audit(q); }});
@@ -587,6 +590,24 @@ class Routes {
     return Ok(j);
   }
 
+  // A challenge for the cart to sign into its proximity token as the nonce. A token that answers one
+  // is judged by our clock alone, however far off the cart's is. Unpredictable, so nobody at the
+  // cart earlier can have had a future challenge signed in advance.
+  Result<Response, HttpError> Challenge(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    FleetAccess access = Scoped(q);
+    CW_RETURN_IF_ERROR(access.RequireWriter());
+    CW_RETURN_IF_ERROR(access.CartOverview(id).status());  // one of the caller's carts
+    CW_ASSIGN_OR_RETURN(std::string bytes, crypto::RandomBytes(16));
+    Time now = Now();
+    store::ProximityChallenge c{ToHex(AsBytes(bytes)), id, now, now + wire::kMaxProximityTokenLifetime};
+    CW_RETURN_IF_ERROR(s_.deps.entities.IssueProximityChallenge(c));
+    Json j;
+    j.Begin().Str("challenge", c.nonce).Str("cart_id", id.str()).At("issued_at", c.issued_at).At("expires_at", c.expires_at);
+    j.End();
+    return Ok(j, 201);
+  }
+
   Result<Response, HttpError> Override(Request& q) {
     CW_ASSIGN_OR_RETURN(SessionId id, PathId<SessionId>(q, "session"));
     CW_ASSIGN_OR_RETURN(auto body, Body(q));
@@ -617,16 +638,24 @@ class Routes {
     if (!key.ok()) return HttpError(Internal("cart " + cart.id.str() + " has an unreadable public key"));
     if (!key->Verify(decoded->json, decoded->signature)) return bad_token("is not signed by " + cart.id.str());
     Time now = Now();
-    // The token's times are the cart's clock, which need not be ours: judge them by what the cart's
-    // clock says now, as measured from its newest live event (a cart never heard from: ours), with
-    // 30 s for the drift since that event.
-    CW_ASSIGN_OR_RETURN(store::CartOverview seen, access.CartOverview(cart.id));
-    Time cart_now = now;
-    if (seen.activity && seen.activity->clock_offset) cart_now += *seen.activity->clock_offset;
-    if (claims.issued_at > cart_now + std::chrono::seconds(30)) return bad_token("was issued in the future");
-    if (cart_now > claims.expires_at + std::chrono::seconds(30) ||
-        cart_now - claims.issued_at > wire::kMaxProximityTokenLifetime + std::chrono::seconds(30)) {
-      return bad_token("has expired");
+    auto challenge = s_.deps.entities.GetProximityChallenge(claims.nonce, now);
+    if (challenge.ok()) {
+      // It answers our challenge: fresh by our own clock, whatever the cart's says.
+      if (challenge->cart != cart.id) return bad_token("answers a challenge issued for " + challenge->cart.str());
+    } else if (challenge.error().code() != Code::kNotFound) {
+      return HttpError(challenge.error());
+    } else {
+      // A token without our challenge carries only the cart's clock, which need not be ours:
+      // judge it by what the cart's clock says now, as measured from its newest live event (a
+      // cart never heard from: ours), with 30 s for the drift since that event.
+      CW_ASSIGN_OR_RETURN(store::CartOverview seen, access.CartOverview(cart.id));
+      Time cart_now = now;
+      if (seen.activity && seen.activity->clock_offset) cart_now += *seen.activity->clock_offset;
+      if (claims.issued_at > cart_now + std::chrono::seconds(30)) return bad_token("was issued in the future");
+      if (cart_now > claims.expires_at + std::chrono::seconds(30) ||
+          cart_now - claims.issued_at > wire::kMaxProximityTokenLifetime + std::chrono::seconds(30)) {
+        return bad_token("has expired");
+      }
     }
     // Remembered for longer than the token can pass for fresh.
     Status fresh = s_.deps.entities.ConsumeProximityNonce(claims.nonce, cart.id, now,

@@ -52,7 +52,7 @@ Status ApiServer::Start() {
   server_->Get(api, dispatch).Post(api, dispatch).Put(api, dispatch).Patch(api, dispatch).Delete(api, dispatch);
   if (!options_.web_root.empty()) {
     if (!server_->set_mount_point("/", options_.web_root)) {
-      return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (run `./run build`)");
+      return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (`./run web` builds it into build/web)");
     }
     // The pages load only their own scripts and styles and talk only to this origin — and to the
     // device's own loopback, where a tablet's BLE helper (in the demo, cartsim's bridge) answers.

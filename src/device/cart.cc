@@ -400,7 +400,10 @@ void Cart::OnMessage(const std::string& topic, const std::string& payload) {
   }
   if (topic != wire::CommandsTopic(id())) return;
   auto cmd = verifier_.Accept(payload);
-  if (!cmd.ok()) return;  // ignored and counted by the verifier
+  if (!cmd.ok()) {  // ignored, counted by the verifier, and said once here for whoever debugs it
+    log::Warn("cart.command_refused", {{"cart", id().str()}, {"reason", Name(cmd.error())}});
+    return;
+  }
   stats_.commands_accepted++;
   HandleCommand(*cmd);
 }

@@ -61,14 +61,18 @@ Result<wire::RejectNotice, CommandRefusal> CommandVerifier::AcceptRejectNotice(s
 }
 
 Result<std::string> IssueProximityToken(crypto::KeyStore& se, const CartId& cart, Clock& clock, Random& random,
-                                        Duration lifetime, std::string_view purpose) {
+                                        std::string_view challenge, Duration lifetime, std::string_view purpose) {
   if (lifetime <= Duration::zero() || lifetime > wire::kMaxProximityTokenLifetime) {
     return InvalidArgument("proximity token lifetime must be in (0, 120 s]");
+  }
+  if (!challenge.empty() && !wire::IsProximityNonce(challenge)) {
+    return InvalidArgument("challenge must be 32 lowercase hex digits");
   }
   Time now = clock.Now();
   // Whole milliseconds, so the claims round-trip through the wire time format exactly.
   now = std::chrono::floor<std::chrono::milliseconds>(now);
-  wire::ProximityClaims claims{std::string(purpose), cart, random.Hex(16), now, now + lifetime};
+  std::string nonce = challenge.empty() ? random.Hex(16) : std::string(challenge);
+  wire::ProximityClaims claims{std::string(purpose), cart, nonce, now, now + lifetime};
   std::string json = wire::ProximityClaimsJson(claims);
   CW_ASSIGN_OR_RETURN(auto sig, se.Sign(json));
   return wire::EncodeProximityToken(json, sig);

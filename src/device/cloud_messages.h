@@ -50,9 +50,12 @@ class CommandVerifier {
 };
 
 // A proximity token for `purpose`, valid for `lifetime` (at most 120 s), signed inside the
-// secure element — what the cart hands a staff tablet over BLE.
+// secure element — what the cart hands a staff tablet over BLE. The nonce is the cloud's
+// `challenge` when the tablet brings one (32 lowercase hex; the cloud then judges freshness by its
+// own clock), else random. InvalidArgument for a malformed challenge or lifetime.
 Result<std::string> IssueProximityToken(crypto::KeyStore& secure_element, const CartId& cart, Clock& clock,
-                                        Random& random, Duration lifetime = std::chrono::seconds(60),
+                                        Random& random, std::string_view challenge = {},
+                                        Duration lifetime = std::chrono::seconds(60),
                                         std::string_view purpose = "staff-override");
 
 }  // namespace cw::device

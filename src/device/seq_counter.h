@@ -25,7 +25,8 @@ class SeqCounter {
   // hands out nothing.
   Result<uint64_t> Next();
 
-  // The last seq handed out by this instance (0 if none yet).
+  // The last seq handed out, or that may have been: right after Open, the persisted mark (0 for a
+  // counter never used), which grows with every boot that sent anything.
   uint64_t last() const;
 
  private:

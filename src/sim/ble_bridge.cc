@@ -31,9 +31,10 @@ Status BleBridge::Start(const HostPort& listen) {
       res.set_content(ErrorJson("invalid_argument", id.error().message()), "application/json");
       return;
     }
-    auto token = source_(*id);
+    auto token = source_(*id, req.get_param_value("challenge"));
     if (!token.ok()) {
-      res.status = token.error().code() == Code::kNotFound ? 404 : 500;
+      Code code = token.error().code();
+      res.status = code == Code::kNotFound ? 404 : code == Code::kInvalidArgument ? 400 : 500;
       res.set_content(ErrorJson(CodeName(token.error().code()), token.error().message()), "application/json");
       return;
     }

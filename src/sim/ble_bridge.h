@@ -1,7 +1,10 @@
 // sim/ble_bridge.h — what a staff tablet would get from a cart over BLE, on loopback HTTP.
 //
-//   GET /proximity/{cart_id}  → 200 text/plain: a proximity token signed inside that cart's
-//                               secure element (purpose staff-override, ≤ 120 s, random nonce)
+//   GET /proximity/{cart_id}[?challenge=HEX]
+//                             → 200 text/plain: a proximity token signed inside that cart's
+//                               secure element (purpose staff-override, ≤ 120 s; the nonce is the
+//                               cloud's challenge when given, else random)
+//                             → 400 for a malformed cart id or challenge
 //                             → 404 {"error":{"code":"not_found",...}} for a cart not in this fleet
 //
 // The server runs on its own thread; the token source must be thread-safe.
@@ -24,7 +27,8 @@ namespace cw::sim {
 
 class BleBridge {
  public:
-  using TokenSource = std::function<Result<std::string>(const CartId&)>;
+  // (cart, challenge or "") → token.
+  using TokenSource = std::function<Result<std::string>(const CartId&, const std::string&)>;
   explicit BleBridge(TokenSource source);
   ~BleBridge();
 

@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "wire/proximity.h"
 
 namespace cw::sim {
 namespace {
@@ -134,6 +135,12 @@ int RunCartsim(int argc, char** argv) {
   run->add_option("--broker", broker, "Broker URL")->capture_default_str();
   run->add_option("--speed", o.speed, "Virtual time runs this many times faster than real time")->capture_default_str();
   run->add_option("--duration", duration, "Virtual duration, e.g. 2h, 10m, 1h30m")->capture_default_str();
+  std::string backfill;
+  run->add_option("--backfill", backfill,
+                  "Start virtual time this long ago (default: the duration); it runs fast until it reaches now, "
+                  "then live");
+  run->add_option("--clock-file", o.clock_file,
+                  "Keep the virtual clock in this file and resume from it, so carts' clocks never run backwards");
   run->add_option("--seed", o.seed, "Seed for the shoppers' choices")->capture_default_str();
   run->add_option("--scenario", scenario, "Scenario file (TOML): shopper arrivals and mix")->check(CLI::ExistingFile);
   run->add_option("--catalog", o.catalog_path, "Store catalog CSV (default: a generated 2,000-SKU catalog)");
@@ -157,6 +164,9 @@ int RunCartsim(int argc, char** argv) {
   auto* prox = app.add_subcommand("proximity", "Ask a running cartsim's BLE bridge for a cart's proximity token");
   prox->add_option("--cart", prox_cart, "Cart id, e.g. CART-000001")->required();
   prox->add_option("--bridge", prox_bridge, "The bridge's URL")->capture_default_str();
+  std::string prox_challenge;
+  prox->add_option("--challenge", prox_challenge,
+                   "The cloud's challenge (POST /api/v1/carts/{cart}/proximity-challenge) for the cart to sign");
   int catalog_items = 2000;
   uint64_t catalog_seed = 7;
   auto* catalog = app.add_subcommand("catalog", "Print the generated store catalog (CSV) the carts use by default");
@@ -180,7 +190,10 @@ int RunCartsim(int argc, char** argv) {
     if (!id.ok()) return fail(id.error(), 2);
     httplib::Client client(prox_bridge);
     client.set_connection_timeout(5);
-    auto res = client.Get("/proximity/" + id->str());
+    if (!prox_challenge.empty() && !wire::IsProximityNonce(prox_challenge)) {
+      return fail(InvalidArgument("--challenge must be 32 lowercase hex digits"), 2);
+    }
+    auto res = client.Get("/proximity/" + id->str() + (prox_challenge.empty() ? "" : "?challenge=" + prox_challenge));
     if (!res) return fail(Unavailable("no BLE bridge answers at " + prox_bridge + " (is cartsim running?)"), 1);
     if (res->status != 200) return fail(Unavailable("bridge answered " + std::to_string(res->status) + ": " + res->body), 1);
     std::printf("%s", res->body.c_str());
@@ -211,6 +224,11 @@ int RunCartsim(int argc, char** argv) {
   auto d = ParseDuration(duration);
   if (!d.ok()) return fail(d.error(), 2);
   o.duration = *d;
+  if (!backfill.empty()) {
+    auto b = ParseDuration(backfill);
+    if (!b.ok()) return fail(b.error(), 2);
+    o.backfill = *b;
+  }
   if (!scenario.empty()) {
     st = LoadScenario(scenario, o);
     if (!st.ok()) return fail(st, 2);

@@ -120,10 +120,22 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     CW_ASSIGN_OR_RETURN(csv, ReadFile(o.catalog_path));
   }
   CW_ASSIGN_OR_RETURN(f->impl_->catalog, device::Catalog::Parse(csv));
-  // Virtual time runs from `duration` ago up to about now, so the carts' clocks never run ahead of
-  // the cloud's: at 60x an open-ended run would otherwise pass the ingest's 24-hour clock-skew
-  // limit after 25 real minutes.
-  f->impl_->clock = std::make_unique<ScaledClock>(Clock::System().Now() - o.duration, o.speed);
+  // Virtual time starts in the past and never passes the wall clock (ScaledClock), so the carts'
+  // clocks never run ahead of the cloud's: at 60x they would otherwise pass the ingest's 24-hour
+  // clock-skew limit after 25 real minutes.
+  Time wall_now = Clock::System().Now();
+  Time start = wall_now - (o.backfill > Duration::zero() ? o.backfill : o.duration);
+  if (!o.clock_file.empty()) {
+    auto saved = ReadFile(o.clock_file);
+    if (saved.ok()) {
+      auto t = ParseRfc3339(saved->substr(0, saved->find('\n')));
+      if (!t.ok()) return InvalidArgument("clock file " + o.clock_file + ": " + t.error().message());
+      start = std::clamp(*t, start, wall_now);
+    } else if (saved.error().code() != Code::kNotFound) {
+      return saved.error();
+    }
+  }
+  f->impl_->clock = std::make_unique<ScaledClock>(start, o.speed);
 
   std::vector<std::string> dirs;
   std::error_code ec;
@@ -148,16 +160,20 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
   for (const auto& dir : dirs) {
     auto sc = std::make_unique<SimCart>();
     sc->id = *CartId::Parse(std::filesystem::path(dir).filename().string());
-    sc->rng = SeededRandom(o.seed * 1000003 + sc->id.number());
-    sc->net_rng = SeededRandom(o.seed * 7919 + sc->id.number());
+    CW_RETURN_IF_ERROR(MakeDirs(dir + "/flash", 0700));
+    CW_ASSIGN_OR_RETURN(sc->seq, device::SeqCounter::Open(dir + "/flash/seq"));
+    // A cart that ran before continues with choices (session ids above all) it never made before:
+    // its flash's seq mark differs from every earlier boot's, while a fresh fleet with one seed
+    // still replays exactly.
+    uint64_t boot = sc->seq->last() * 0x9E3779B97F4A7C15ull;
+    sc->rng = SeededRandom(o.seed * 1000003 + sc->id.number() + boot);
+    sc->net_rng = SeededRandom(o.seed * 7919 + sc->id.number() + boot);
     SeededRandom fate(o.seed * 104729 + sc->id.number());  // which carts the scenario's per-cart faults hit
     device::Battery battery;
     if (fate.Bernoulli(o.faults.battery_cliff)) {
       battery = device::Battery(device::BatterySpec{}, 0.025 + 0.055 * fate.UniformDouble());
     }
     CW_ASSIGN_OR_RETURN(sc->se, crypto::SoftKeyStore::OpenFile(dir + "/device.key"));
-    CW_RETURN_IF_ERROR(MakeDirs(dir + "/flash", 0700));
-    CW_ASSIGN_OR_RETURN(sc->seq, device::SeqCounter::Open(dir + "/flash/seq"));
     CW_ASSIGN_OR_RETURN(std::string cloud_pem, ReadFile(dir + "/cloud-command.pub"));
     CW_ASSIGN_OR_RETURN(auto cloud_key, crypto::PublicKey::FromPem(cloud_pem));
     SessionOptions so = o.broker;
@@ -179,11 +195,11 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
   if (!o.ble_bridge_listen.empty()) {
     CW_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(o.ble_bridge_listen));
     Fleet* fleet = f.get();
-    f->impl_->bridge = std::make_unique<BleBridge>([fleet](const CartId& id) -> Result<std::string> {
+    f->impl_->bridge = std::make_unique<BleBridge>([fleet](const CartId& id, const std::string& challenge) -> Result<std::string> {
       auto it = fleet->impl_->index.find(id.str());
       if (it == fleet->impl_->index.end()) return NotFound(id.str() + " is not in this fleet");
       SimCart& c = *fleet->carts_[it->second];
-      return device::IssueProximityToken(*c.se, c.id, *fleet->impl_->clock, fleet->impl_->bridge_random);
+      return device::IssueProximityToken(*c.se, c.id, *fleet->impl_->clock, fleet->impl_->bridge_random, challenge);
     });
     CW_RETURN_IF_ERROR(f->impl_->bridge->Start(listen));
   }
@@ -416,6 +432,11 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   auto connect_interval = std::chrono::microseconds(1000000 / std::max(1, options_.connect_rate));
   auto next_connect_at = Steady::now();
   auto last_service = Steady::now();
+  auto last_clock_save = Steady::now();
+  auto save_clock = [&] {
+    Status st = WriteFileAtomic(options_.clock_file, FormatTimeMillis(clock.Now()) + "\n");
+    if (!st.ok()) log::Warn("cartsim.clock_file", {{"path", options_.clock_file}, {"error", st.ToString()}});
+  };
   auto last_progress = Steady::now();
   std::vector<epoll_event> events(1024);
   bool draining = false;
@@ -509,6 +530,10 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       if (ev & EPOLLOUT) carts_[i]->session->OnWritable();
       sync(i);
     }
+    if (!options_.clock_file.empty() && Steady::now() - last_clock_save >= std::chrono::seconds(2)) {
+      last_clock_save = Steady::now();
+      save_clock();
+    }
     if (Steady::now() - last_service >= std::chrono::milliseconds(250)) {
       last_service = Steady::now();
       for (size_t i = 0; i < next_connect; ++i) {
@@ -534,6 +559,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
     }
   }
 
+  if (!options_.clock_file.empty()) save_clock();
   FleetSummary s;
   s.carts = static_cast<int>(carts_.size());
   for (const auto& c : carts_) {

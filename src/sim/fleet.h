@@ -70,8 +70,16 @@ struct FleetOptions {
   std::string catalog_path;     // default: a generated 2,000-SKU catalog
   SessionOptions broker;        // host/port; per-cart TLS files are filled from carts_dir
   double speed = 60;
-  // Virtual; the virtual clock starts this long before the real now, so it never runs ahead.
+  // How much virtual time the run covers. Virtual time starts `backfill` before the real now (zero:
+  // `duration` before), runs `speed` times faster until it catches up with the wall clock, then
+  // keeps pace with it: no cart ever stamps an event from the future, and a duration longer than
+  // the backfill goes on live.
   Duration duration = std::chrono::hours(2);
+  Duration backfill = Duration::zero();
+  // Where the virtual clock is kept between runs ("" for nowhere). A run resumes from the time it
+  // holds when that is later than the backfill would start, so carts' clocks never run backwards
+  // from one run to the next. Written every few seconds and at the end.
+  std::string clock_file;
   uint64_t seed = 42;
   int connect_rate = 500;       // new connections per real second
   // Up to this much real time, virtual time waits for every cart to connect before it starts

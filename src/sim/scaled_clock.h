@@ -1,4 +1,5 @@
-// sim/scaled_clock.h — virtual time that runs `speed` times faster than real time.
+// sim/scaled_clock.h — virtual time that runs `speed` times faster than real time until it
+// catches up with the wall clock, then keeps pace with it.
 #pragma once
 
 #include <algorithm>
@@ -9,29 +10,44 @@
 
 namespace cw::sim {
 
-// Virtual time stands at `virtual_start` until Start(), so setting up a fleet (loading keys,
-// connecting a thousand carts) costs no virtual time.
+// A fleet replays the recent past fast and then goes on live: virtual time never passes the wall
+// clock, so no cart ever stamps an event from the future. Virtual time stands at `virtual_start`
+// until Start(), so setting up a fleet (loading keys, connecting a thousand carts) costs none.
+// `wall` is the wall clock it may not pass (injected for tests).
 class ScaledClock final : public Clock {
  public:
-  ScaledClock(Time virtual_start, double speed) : start_(virtual_start), speed_(speed) {}
+  ScaledClock(Time virtual_start, double speed, Clock& wall = Clock::System())
+      : start_(virtual_start), speed_(speed), wall_(wall) {}
   // Lets virtual time run from here on. Calls after the first do nothing.
   void Start() {
     int64_t unset = 0;
-    real_start_ns_.compare_exchange_strong(unset, SteadyNs());
+    int64_t now = SteadyNs();
+    if (real_start_ns_.compare_exchange_strong(unset, now)) {
+      wall_at_start_us_.store(wall_.Now().time_since_epoch().count(), std::memory_order_release);
+      started_.store(true, std::memory_order_release);
+    }
   }
-  // Thread-safe: one atomic anchor, written once.
+  // Thread-safe: the anchors are written once, before `started_`.
   Time Now() const override {
-    int64_t anchor = real_start_ns_.load(std::memory_order_acquire);
-    if (anchor == 0) return start_;
-    auto real = std::chrono::nanoseconds(SteadyNs() - anchor);
-    return start_ + std::chrono::duration_cast<Duration>(real * speed_);
+    if (!started_.load(std::memory_order_acquire)) return start_;
+    auto real = Real();
+    Time fast = start_ + std::chrono::duration_cast<Duration>(real * speed_);
+    Time wall = WallAtStart() + std::chrono::duration_cast<Duration>(real);
+    return start_ <= WallAtStart() ? std::min(fast, wall) : fast;
   }
-  // Real time until virtual instant `t` (zero if it has passed; the time to it at full speed
+  // Real time until virtual instant `t` (zero if it has passed; the time to it from the start
   // before Start()).
   std::chrono::steady_clock::duration RealUntil(Time t) const {
-    auto v = t - Now();
-    if (v <= Duration::zero()) return {};
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(v / speed_);
+    if (t <= Now()) return {};
+    bool started = started_.load(std::memory_order_acquire);
+    Time wall_at_start = started ? WallAtStart() : wall_.Now();
+    // Virtual time reaches t when both the fast clock and (if it caps) the wall clock have.
+    auto by_fast = std::chrono::duration_cast<std::chrono::nanoseconds>((t - start_) / speed_);
+    auto by_wall = start_ <= wall_at_start ? std::chrono::duration_cast<std::chrono::nanoseconds>(t - wall_at_start)
+                                           : std::chrono::nanoseconds(0);
+    auto elapsed = started ? Real() : std::chrono::nanoseconds(0);
+    auto left = std::max(by_fast, by_wall) - elapsed;
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::max(left, std::chrono::nanoseconds(0)));
   }
   double speed() const { return speed_; }
 
@@ -42,9 +58,17 @@ class ScaledClock final : public Clock {
                                     std::chrono::steady_clock::now().time_since_epoch())
                                     .count());
   }
+  std::chrono::nanoseconds Real() const {
+    return std::chrono::nanoseconds(SteadyNs() - real_start_ns_.load(std::memory_order_acquire));
+  }
+  Time WallAtStart() const { return Time(Duration(wall_at_start_us_.load(std::memory_order_acquire))); }
+
   Time start_;
-  std::atomic<int64_t> real_start_ns_{0};
   double speed_;
+  Clock& wall_;
+  std::atomic<int64_t> real_start_ns_{0};
+  std::atomic<int64_t> wall_at_start_us_{0};
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace cw::sim

@@ -299,6 +299,15 @@ struct OverrideRecord {
   Time requested_at{};
 };
 
+// A random value the API hands a staff tablet for the cart to sign into its proximity token as
+// the nonce: the token's freshness is then judged by the server's clock, never by the cart's.
+struct ProximityChallenge {
+  std::string nonce;  // 32 lowercase hex
+  CartId cart;
+  Time issued_at{};
+  Time expires_at{};
+};
+
 class DeviceRegistry {
  public:
   virtual ~DeviceRegistry() = default;
@@ -387,6 +396,11 @@ class SessionLedger {
   // after. Nonces are kept until `expires_at` has passed (older ones may be forgotten, since an
   // expired token is refused anyway).
   virtual Status ConsumeProximityNonce(const std::string& nonce, const CartId& cart, Time now, Time expires_at) = 0;
+  // Remembers a challenge until it expires (expired ones may be forgotten here). kAlreadyExists if
+  // the nonce was issued before.
+  virtual Status IssueProximityChallenge(const ProximityChallenge& challenge) = 0;
+  // The challenge issued as `nonce`, if it has not expired at `now`; kNotFound otherwise.
+  virtual Result<ProximityChallenge> GetProximityChallenge(const std::string& nonce, Time now) = 0;
   // kNotFound if the session does not exist; kAlreadyExists for a repeated cmd_id.
   virtual Status RecordOverride(const OverrideRecord& record) = 0;
   // Oldest first.

@@ -209,7 +209,15 @@ CREATE INDEX session_overrides_by_session ON session_overrides (session_id, requ
 ALTER TABLE cart_activity ADD COLUMN clock_offset_us BIGINT;
 ALTER TABLE cart_activity ADD COLUMN clock_offset_at_us BIGINT;
 )sql";
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}};
+  static const std::string v5 = R"sql(
+CREATE TABLE proximity_challenges (
+  nonce         TEXT PRIMARY KEY,
+  cart_id       TEXT NOT NULL,
+  issued_at_us  BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL
+);
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}};
   return migrations;
 }
 
@@ -757,6 +765,24 @@ class SqlEntityStore final : public EntityStore {
       if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("proximity token already used");
       return n.status();
     });
+  }
+
+  Status IssueProximityChallenge(const ProximityChallenge& c) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM proximity_challenges WHERE expires_at_us < $1", {Micros(c.issued_at)}).status());
+      auto n = tx.Exec("INSERT INTO proximity_challenges (nonce, cart_id, issued_at_us, expires_at_us) VALUES ($1, $2, $3, $4)",
+                       {c.nonce, c.cart.str(), Micros(c.issued_at), Micros(c.expires_at)});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("proximity challenge already issued");
+      return n.status();
+    });
+  }
+
+  Result<ProximityChallenge> GetProximityChallenge(const std::string& nonce, Time now) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT cart_id, issued_at_us, expires_at_us FROM proximity_challenges "
+                                              "WHERE nonce = $1 AND expires_at_us > $2", {nonce, Micros(now)}));
+    if (rows.empty()) return NotFound("no live proximity challenge " + nonce);
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(rows[0].Text(0)));
+    return ProximityChallenge{nonce, cart, FromMicros(rows[0].Int(1)), FromMicros(rows[0].Int(2))};
   }
 
   Status RecordOverride(const OverrideRecord& o) override {

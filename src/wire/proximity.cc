@@ -8,6 +8,10 @@
 
 namespace cw::wire {
 
+bool IsProximityNonce(std::string_view s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 std::string ProximityClaimsJson(const ProximityClaims& c) {
   JsonBuilder b;
   b.Field("v", kWireVersion)
@@ -44,7 +48,7 @@ Result<DecodedProximityToken> DecodeProximityToken(std::string_view token) {
   if (doc.MemberCount() != 6 || v != kWireVersion || !purpose || !cart || !nonce || !issued || !expires) {
     return InvalidArgument("proximity token claims must be exactly v, purpose, cart_id, nonce, issued_at, expires_at");
   }
-  if (nonce->size() != 32 || nonce->find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+  if (!IsProximityNonce(*nonce)) {
     return InvalidArgument("proximity token nonce must be 32 lowercase hex digits");
   }
   CW_ASSIGN_OR_RETURN(t.claims.cart, CartId::Parse(*cart));

@@ -27,6 +27,9 @@ struct ProximityClaims {
   Time expires_at;
 };
 
+// 32 lowercase hex digits: the only shape a nonce (or the cloud's challenge) may have.
+bool IsProximityNonce(std::string_view s);
+
 std::string ProximityClaimsJson(const ProximityClaims& claims);
 std::string EncodeProximityToken(std::string_view claims_json, const Signature& signature);
 

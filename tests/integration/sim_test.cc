@@ -3,6 +3,7 @@
 // holds for that cart, and per cart the seq strictly increases.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <mutex>
 
 #include "core/files.h"
+#include "core/time_format.h"
 #include "crypto/ecdsa.h"
 #include "device/forward_queue.h"
 #include "wire/json.h"
@@ -478,9 +480,74 @@ TEST(FleetSimulator, BleBridgeHandsOutCartSignedProximityTokens) {
   auto unknown = testing::RunProcess({bin, "proximity", "--cart", "CART-999999", "--bridge", url});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("404"), std::string::npos) << unknown.err;
+  // The cloud's challenge comes back as the signed nonce; a malformed one gets a 400.
+  const std::string challenge = "00112233445566778899aabbccddeeff";
+  auto answered = testing::RunProcess({bin, "proximity", "--cart", cart.str(), "--bridge", url, "--challenge", challenge});
+  ASSERT_EQ(answered.exit_code, 0) << answered.err;
+  EXPECT_EQ(wire::DecodeProximityToken(answered.out.substr(0, answered.out.find('\n')))->claims.nonce, challenge);
+  httplib::Client raw("127.0.0.1", port);
+  auto bad = raw.Get("/proximity/" + cart.str() + "?challenge=XYZ");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 
   stop = true;
   runner.join();
+}
+
+// A run keeps its virtual clock in a file and the next run resumes from it, so the carts' clocks
+// never run backwards between runs and never pass the wall clock.
+TEST(FleetSimulator, TheClockFileCarriesVirtualTimeAcrossRuns) {
+  testing::BrokerFleet fleet(2);
+  Received rx;
+  auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
+  sim::FleetOptions o;
+  o.carts_dir = fleet.data_dir() + "/carts";
+  o.broker.port = fleet.port();
+  o.speed = 120;
+  o.duration = std::chrono::minutes(2);
+  o.backfill = std::chrono::hours(3);
+  o.ble_bridge_listen = "";
+  o.clock_file = fleet.data_dir() + "/virtual-clock";
+  o.mix.mean_idle = std::chrono::seconds(20);  // sessions start in both runs
+  o.wait_for_connected = std::chrono::seconds(30);
+  Time saved = std::chrono::floor<std::chrono::milliseconds>(Clock::System().Now() - std::chrono::minutes(30));
+  ASSERT_TRUE(WriteFileAtomic(o.clock_file, FormatTimeMillis(saved) + "\n").ok());
+  auto run = [&]() -> Time {
+    auto f = sim::Fleet::Open(o);
+    EXPECT_TRUE(f.ok()) << f.error().ToString();
+    if (!f.ok()) return {};
+    auto summary = (*f)->Run();
+    EXPECT_TRUE(summary.ok());
+    return *ParseRfc3339(ReadFile(o.clock_file)->substr(0, 24));
+  };
+  Time first_end = run();
+  EXPECT_GE(first_end, saved + o.duration);  // resumed from the file, not three hours back
+  EXPECT_LE(first_end, Clock::System().Now());
+  Time second_end = run();
+  EXPECT_GE(second_end, first_end + o.duration);
+  for (int i = 0; i < 100 && rx.size() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::lock_guard lock(rx.mu);
+  ASSERT_FALSE(rx.messages.empty());
+  std::multiset<std::string> started;
+  for (const auto& m : rx.messages) {
+    auto ev = wire::CheckEvent(m.topic, m.payload);
+    ASSERT_TRUE(ev.ok());
+    EXPECT_GE(ev->ts, saved) << m.payload;
+    if (wire::ParseEventTopic(m.topic)->type == wire::EventType::kSessionStart) {
+      rapidjson::Document d;
+      auto env = *wire::SplitEnvelope(m.payload);
+      d.Parse(env.json.data(), env.json.size());
+      if (d.IsObject() && d.HasMember("session_id")) started.insert(d["session_id"].GetString());
+    }
+  }
+  // The second run's carts make choices of their own: no session id comes back.
+  EXPECT_GE(started.size(), 2u);
+  for (const auto& id : started) EXPECT_EQ(started.count(id), 1u) << id;
+  // A clock file that is not a time is an error, not a silent restart.
+  ASSERT_TRUE(WriteFileAtomic(o.clock_file, "yesterday\n").ok());
+  auto bad = sim::Fleet::Open(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("clock file"), std::string::npos) << bad.error().ToString();
 }
 
 // The acceptance case: 1,000 carts over 10 simulated minutes at 60x.

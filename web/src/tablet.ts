@@ -134,8 +134,10 @@ async function drawCart(panel: HTMLElement, id: string): Promise<void> {
   const override = (action: 'pause' | 'cancel' | 'restart') => async () => {
     busy(true);
     try {
-      // Proximity: the cart signs a short-lived token for whoever stands next to it.
-      const res = await fetch(`${bridge()}/proximity/${id}`);
+      // Proximity: the cart signs our challenge into a short-lived token for whoever stands next
+      // to it, so the cloud can judge it by its own clock, whatever the cart's says.
+      const { challenge } = await api.send<{ challenge: string }>('POST', `/api/v1/carts/${id}/proximity-challenge`, {});
+      const res = await fetch(`${bridge()}/proximity/${id}?challenge=${challenge}`);
       if (!res.ok) throw new Error(`the cart did not hand out a proximity token (${res.status})`);
       const token = (await res.text()).trim();
       await api.send('POST', `/api/v1/sessions/${s!.id}/override`, { action, proximity_token: token, reason: 'staff tablet' });

@@ -380,6 +380,46 @@ TEST_F(RoutesTest, ATokenIsJudgedByTheCartsOwnClock) {
   EXPECT_EQ(cmd.header.issued_at, cart_now - seconds(10));
 }
 
+TEST_F(RoutesTest, ATokenAnsweringOurChallengeIsJudgedByOurClockAlone) {
+  StartSession();
+  std::string sam = Login("sam");
+  const std::string path = "/api/v1/sessions/" + kSession.str() + "/override";
+  auto post = [&](const std::string& token) {
+    return Call("POST", path, sam, R"({"action":"pause","proximity_token":")" + token + "\"}");
+  };
+  auto challenge = [&](const std::string& who, const CartId& cart) {
+    return Call("POST", "/api/v1/carts/" + cart.str() + "/proximity-challenge", who);
+  };
+  auto c = challenge(sam, kCartA);
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string nonce = c.doc["challenge"].GetString();
+  EXPECT_TRUE(wire::IsProximityNonce(nonce)) << nonce;
+  EXPECT_STREQ(c.doc["cart_id"].GetString(), kCartA.str().c_str());
+  // The cart's clock is a day off and nothing has told us so: the challenge vouches for freshness.
+  Time cart_clock = clock_.Now() - std::chrono::hours(26);
+  auto ok = post(ProximityToken(kCartA, cart_clock, nonce));
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  auto cmd = *wire::ParseCommand(commands_.sent.back().second);
+  EXPECT_EQ(cmd.header.issued_at, cart_clock);  // current to the cart when it arrives
+  auto again = post(ProximityToken(kCartA, cart_clock, nonce));
+  EXPECT_EQ(again.status, 403);
+  EXPECT_NE(again.body.find("already used"), std::string::npos) << again.body;
+  // A challenge is for one cart, in the caller's store, for those who may override.
+  EXPECT_EQ(challenge(sam, kCartB).status, 403);
+  EXPECT_EQ(challenge(Login("ann"), kCartA).status, 403);
+  auto for_b = challenge(Login("olga"), kCartB);
+  ASSERT_EQ(for_b.status, 201);
+  auto crossed = post(ProximityToken(kCartA, clock_.Now(), for_b.doc["challenge"].GetString()));
+  EXPECT_EQ(crossed.status, 403);
+  EXPECT_NE(crossed.body.find("challenge issued for CART-000002"), std::string::npos) << crossed.body;
+  // Once the challenge has expired the token stands on the cart's clock alone, and fails there.
+  std::string late = challenge(sam, kCartA).doc["challenge"].GetString();
+  clock_.Advance(seconds(121));
+  auto expired = post(ProximityToken(kCartA, cart_clock, late));
+  EXPECT_EQ(expired.status, 403);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
+}
+
 TEST_F(RoutesTest, MaintenanceIsRecordedAndTheCartIsTold) {
   std::string sam = Login("sam");
   auto r = Call("PUT", "/api/v1/carts/CART-000001/maintenance", sam, R"({"in_maintenance":true,"reason":"wobbly wheel"})");

@@ -83,7 +83,14 @@ TEST(ProximityToken, SignedByTheCartAndShortLived) {
   EXPECT_TRUE(se->public_key().Verify(decoded->json, decoded->signature));
   auto second = *IssueProximityToken(*se, CartId::FromNumber(9), clock, random);
   EXPECT_NE(wire::DecodeProximityToken(second)->claims.nonce, decoded->claims.nonce);
-  EXPECT_FALSE(IssueProximityToken(*se, CartId::FromNumber(9), clock, random, std::chrono::seconds(121)).ok());
+  EXPECT_FALSE(IssueProximityToken(*se, CartId::FromNumber(9), clock, random, {}, std::chrono::seconds(121)).ok());
+  // The cloud's challenge becomes the nonce, and nothing else can pass for one.
+  const std::string challenge = "0123456789abcdef0123456789abcdef";
+  auto answered = *IssueProximityToken(*se, CartId::FromNumber(9), clock, random, challenge);
+  EXPECT_EQ(wire::DecodeProximityToken(answered)->claims.nonce, challenge);
+  EXPECT_EQ(IssueProximityToken(*se, CartId::FromNumber(9), clock, random, "0123456789ABCDEF0123456789ABCDEF").error().code(),
+            Code::kInvalidArgument);
+  EXPECT_FALSE(IssueProximityToken(*se, CartId::FromNumber(9), clock, random, "\"},\"cart_id\":\"CART-000001").ok());
   EXPECT_FALSE(wire::DecodeProximityToken("not-a-token").ok());
   EXPECT_FALSE(wire::DecodeProximityToken(token->substr(0, token->find('.'))).ok());
 }

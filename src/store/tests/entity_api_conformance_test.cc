@@ -136,6 +136,24 @@ TEST_P(EntityStoreConformance, AProximityNonceIsAcceptedOnce) {
   EXPECT_TRUE(store_->ConsumeProximityNonce("n2", cart, kT0 + seconds(5), kT0 + seconds(125)).ok());
 }
 
+TEST_P(EntityStoreConformance, AProximityChallengeLivesUntilItExpires) {
+  AddStoreWithCarts();
+  const CartId cart = CartId::FromNumber(1);
+  ProximityChallenge c{std::string(32, 'a'), cart, kT0, kT0 + seconds(120)};
+  ASSERT_TRUE(store_->IssueProximityChallenge(c).ok());
+  EXPECT_EQ(store_->IssueProximityChallenge(c).code(), Code::kAlreadyExists);
+  auto got = store_->GetProximityChallenge(c.nonce, kT0 + seconds(119));
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->cart, cart);
+  EXPECT_EQ(got->issued_at, kT0);
+  EXPECT_EQ(got->expires_at, kT0 + seconds(120));
+  EXPECT_EQ(store_->GetProximityChallenge(c.nonce, kT0 + seconds(120)).error().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetProximityChallenge(std::string(32, 'b'), kT0).error().code(), Code::kNotFound);
+  // Issuing after the first has expired forgets it.
+  ASSERT_TRUE(store_->IssueProximityChallenge({std::string(32, 'c'), cart, kT0 + minutes(5), kT0 + minutes(7)}).ok());
+  EXPECT_EQ(store_->GetProximityChallenge(c.nonce, kT0).error().code(), Code::kNotFound);
+}
+
 TEST_P(EntityStoreConformance, OverridesAreRecordedPerSession) {
   AddStoreWithCarts();
   const CartId cart = CartId::FromNumber(1);

@@ -116,7 +116,9 @@ function fleetView(main: HTMLElement): () => Promise<void> {
     const tile = (n: number | string, l: string, id: string) => h('div', { class: 'tile', id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, l));
     mount(
       tiles,
-      tile(everything.length - count('offline'), `connected of ${everything.length} carts`, 'tile-connected'),
+      // Carts out of service are not expected online, connected or not.
+      tile(everything.length - count('offline') - count('maintenance'),
+        `connected of ${everything.length - count('maintenance')} expected online`, 'tile-connected'),
       tile(rate === null ? '…' : Math.round(rate), rate === null ? 'messages/min (measuring)' : 'messages/min', 'tile-messages'),
       tile(recentRejects >= 500 ? '500+' : recentRejects, 'rejects in the last hour', 'tile-rejects'),
       tile(count('fault'), 'carts in fault', 'tile-faults'),

@@ -64,16 +64,22 @@ std::unique_ptr<mqtt::Client> Listen(const testing::BrokerFleet& fleet, Received
   return ingest;
 }
 
-void CheckFleet(int carts, double speed, Duration duration) {
-  testing::BrokerFleet fleet(carts);
-  Received rx;
-  auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
-
+// Options for a fleet run against `fleet`'s broker and carts.
+sim::FleetOptions OptionsFor(const testing::BrokerFleet& fleet, double speed, Duration duration) {
   sim::FleetOptions o;
   o.carts_dir = fleet.data_dir() + "/carts";
   o.broker.port = fleet.port();
   o.speed = speed;
   o.duration = duration;
+  return o;
+}
+
+void CheckFleet(int carts, double speed, Duration duration) {
+  testing::BrokerFleet fleet(carts);
+  Received rx;
+  auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
+
+  sim::FleetOptions o = OptionsFor(fleet, speed, duration);
   o.seed = 42;
   o.mix.mean_idle = std::chrono::minutes(2);  // busy store: every cart shops in the window
   o.mix.mean_scan_gap = std::chrono::seconds(15);  // and brisk shoppers, so sessions finish in it
@@ -198,11 +204,7 @@ TEST(FleetSimulator, OfflineWindowIsReplayedInOrderWithOriginalTimes) {
   testing::BrokerFleet fleet(10);
   Received rx;
   auto ingest = Listen(fleet, rx, "carts/+/events/+");
-  sim::FleetOptions o;
-  o.carts_dir = fleet.data_dir() + "/carts";
-  o.broker.port = fleet.port();
-  o.speed = 60;
-  o.duration = std::chrono::minutes(8);
+  sim::FleetOptions o = OptionsFor(fleet, 60, std::chrono::minutes(8));
   o.mix.mean_idle = std::chrono::minutes(1);
   o.mix.mean_scan_gap = std::chrono::seconds(15);
   o.offline = {1.0, std::chrono::minutes(2), std::chrono::minutes(3)};
@@ -323,11 +325,7 @@ TEST(FleetSimulator, LostLinkFiresTheLastWillAndFailoverRunsOverLteM) {
   testing::BrokerFleet fleet(5);
   Received events, status;
   auto ingest = Listen(fleet, events, "carts/+/events/+", &status);
-  sim::FleetOptions o;
-  o.carts_dir = fleet.data_dir() + "/carts";
-  o.broker.port = fleet.port();
-  o.speed = 60;
-  o.duration = std::chrono::minutes(7);
+  sim::FleetOptions o = OptionsFor(fleet, 60, std::chrono::minutes(7));
   o.mix.mean_idle = std::chrono::minutes(1);
   o.mix.mean_scan_gap = std::chrono::seconds(20);
   o.offline = {1.0, std::chrono::minutes(1), std::chrono::minutes(4), std::chrono::minutes(2)};
@@ -378,11 +376,7 @@ TEST(FleetSimulator, ScenarioFaultsReachTheCloud) {
   testing::BrokerFleet fleet(12);
   Received events, status;
   auto ingest = Listen(fleet, events, "carts/+/events/+", &status);
-  sim::FleetOptions o;
-  o.carts_dir = fleet.data_dir() + "/carts";
-  o.broker.port = fleet.port();
-  o.speed = 1200;
-  o.duration = std::chrono::hours(3);
+  sim::FleetOptions o = OptionsFor(fleet, 1200, std::chrono::hours(3));
   o.mix.mean_idle = std::chrono::minutes(5);
   o.mix.interrupted = 0.3;
   o.faults.battery_cliff = 0.25;
@@ -446,10 +440,7 @@ TEST(FleetSimulator, ScenarioFaultsReachTheCloud) {
 // key as the registry knows it, for staff-override, at most 120 s; unknown carts get a 404.
 TEST(FleetSimulator, BleBridgeHandsOutCartSignedProximityTokens) {
   testing::BrokerFleet fleet(3);
-  sim::FleetOptions o;
-  o.carts_dir = fleet.data_dir() + "/carts";
-  o.broker.port = fleet.port();
-  o.duration = std::chrono::hours(1);
+  sim::FleetOptions o = OptionsFor(fleet, 60, std::chrono::hours(1));
   o.ble_bridge_listen = "127.0.0.1:0";
   auto f = sim::Fleet::Open(o);
   ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -500,11 +491,7 @@ TEST(FleetSimulator, TheClockFileCarriesVirtualTimeAcrossRuns) {
   testing::BrokerFleet fleet(2);
   Received rx;
   auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
-  sim::FleetOptions o;
-  o.carts_dir = fleet.data_dir() + "/carts";
-  o.broker.port = fleet.port();
-  o.speed = 120;
-  o.duration = std::chrono::minutes(2);
+  sim::FleetOptions o = OptionsFor(fleet, 120, std::chrono::minutes(2));
   o.backfill = std::chrono::hours(3);
   o.ble_bridge_listen = "";
   o.clock_file = fleet.data_dir() + "/virtual-clock";

@@ -13,10 +13,6 @@ namespace {
 constexpr size_t kSaltBytes = 16, kHashBytes = 32;
 constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::string_view NextField(std::string_view& rest) {
   size_t at = rest.find('$');
   std::string_view field = rest.substr(0, at);
@@ -25,6 +21,10 @@ std::string_view NextField(std::string_view& rest) {
 }
 
 }  // namespace
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 Result<std::string> HashPassword(std::string_view password, const crypto::ScryptCost& cost) {
   CW_ASSIGN_OR_RETURN(std::string salt, crypto::RandomBytes(kSaltBytes));

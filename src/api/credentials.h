@@ -38,6 +38,9 @@ Result<std::string> TotpCode(std::string_view secret_b32, Time at, const TotpPar
 // remember the last step used per user and refuse it again (a code is single-use).
 Result<int64_t> VerifyTotp(std::string_view secret_b32, std::string_view code, Time now, const TotpParams& params = {});
 // otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30
+// Compares secrets without leaking, through timing, how much of a guess was right.
+bool ConstantTimeEqual(std::string_view a, std::string_view b);
+
 std::string TotpUri(std::string_view issuer, std::string_view account, std::string_view secret_b32);
 
 }  // namespace cw::api

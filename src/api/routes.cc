@@ -228,6 +228,8 @@ class Routes {
     r.Add({"GET", "/api/v1/audit", Roles({Role::kOps, Role::kAuditor}), [this](Request& q) { return Audit(q); }});
     r.Add({"GET", "/api/v1/rejects", AnyUser(), [this](Request& q) { return Rejects(q); }});
     r.Add({"GET", "/api/v1/ingest/stats", Roles({Role::kOps}), [this](Request&) { return IngestStats(); }});
+    // Public to the router: it takes an ops user's token or the configured scrape token.
+    r.Add({"GET", "/metrics", Public(), [this](Request& q) { return Metrics(q); }});
   }
 
  private:
@@ -336,6 +338,30 @@ class Routes {
       query.battery_below = v;
     }
     return CartRows(q, query);
+  }
+
+  // The Prometheus exposition, for an ops user or whoever holds the scrape token (Prometheus's
+  // bearer_token); audited like every request, under the actor "scraper" for the token.
+  Result<Response, HttpError> Metrics(Request& q) {
+    constexpr std::string_view kBearer = "Bearer ";
+    std::string_view auth = q.authorization;
+    if (!auth.starts_with(kBearer)) {
+      return HttpError(Unauthenticated(auth.empty() ? "missing bearer token (an ops user's, or the scrape token)"
+                                                    : "Authorization must be a Bearer token"));
+    }
+    std::string_view token = auth.substr(kBearer.size());
+    if (!s_.scrape_token.empty() && ConstantTimeEqual(token, s_.scrape_token)) {
+      q.audit_actor = "scraper";
+    } else {
+      CW_ASSIGN_OR_RETURN(Principal who, s_.auth.Authenticate(token));
+      q.principal = who;
+      if (who.role != Role::kOps) return HttpError(PermissionDenied("metrics are for ops users and the scrape token"));
+    }
+    if (!s_.metrics) return HttpError(Unavailable("this server keeps no metrics"));
+    Response r;
+    r.body = s_.metrics->Exposition();
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
   }
 
   // Counters, not rates: a client takes the difference of two readings over its own interval, as

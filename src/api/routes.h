@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "core/random.h"
 #include "ingest/command_sender.h"
+#include "metrics/registry.h"
 #include "wire/types.h"
 
 namespace cw::api {
@@ -32,6 +33,8 @@ struct ApiServices {
   Random& random;
   LocatorRules locator;
   std::function<IngestCounters()> ingest_counters = {};  // empty: GET /ingest/stats answers 503
+  metrics::Registry* metrics = nullptr;                  // nullptr: GET /metrics answers 503
+  std::string scrape_token = {};  // a bearer token Prometheus may use for /metrics ("" for none)
 };
 
 void AddRoutes(Router& router, ApiServices& services);

@@ -32,7 +32,8 @@ Status ApiServer::Start() {
   server_->set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Strict-Transport-Security", "max-age=31536000"},
                                 {"Referrer-Policy", "no-referrer"}});
-  // Every /api/ request goes to the router, whatever the method (it answers 404 and 405 itself).
+  // Every /api/ request goes to the router, whatever the method (it answers 404 and 405 itself),
+  // and GET /metrics.
   // httplib reads request bodies only for routed handlers, so each method is routed here.
   auto dispatch = [this](const httplib::Request& hreq, httplib::Response& hres) {
     Request req;
@@ -50,6 +51,7 @@ Status ApiServer::Start() {
   };
   const std::string api = "/api/.*";
   server_->Get(api, dispatch).Post(api, dispatch).Put(api, dispatch).Patch(api, dispatch).Delete(api, dispatch);
+  server_->Get("/metrics", dispatch);  // where Prometheus looks by default
   if (!options_.web_root.empty()) {
     if (!server_->set_mount_point("/", options_.web_root)) {
       return FailedPrecondition("web pages directory " + options_.web_root + " does not exist (`./run web` builds it into build/web)");

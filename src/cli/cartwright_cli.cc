@@ -287,6 +287,8 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   o.connections = static_cast<int>(config.ingest.connections);
   o.max_batch = static_cast<size_t>(config.ingest.max_batch);
   o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
+  metrics::Registry metrics;  // /metrics: the ingest's, and more as modules add theirs
+  o.metrics = &metrics;
   CW_ASSIGN_OR_RETURN(auto blobs, registry.OpenBlobs(config.stores.blobs));
   CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
   ingest::Service service(o, directory, *telemetry, *notice_key, Clock::System());
@@ -306,6 +308,8 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   api::Authenticator auth(*entities, Clock::System());
   api::Router router(auth, &entities->audit());
   api::ApiServices services{{*entities, *telemetry, Clock::System()}, auth, &service, Random::System(), {}};
+  services.metrics = &metrics;
+  services.scrape_token = config.api.metrics_token;
   services.ingest_counters = [&service] {
     ingest::ServiceStats st = service.stats();
     return api::IngestCounters{st.received, st.accepted, st.duplicates, st.rejected, st.rejected_by_reason};

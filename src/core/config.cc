@@ -112,6 +112,10 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
     }));
     CW_RETURN_IF_ERROR(read("api", [&](TableReader& r) {
       CW_RETURN_IF_ERROR(r.String("listen", config.api.listen));
+      CW_RETURN_IF_ERROR(r.String("metrics_token", config.api.metrics_token));
+      if (!config.api.metrics_token.empty() && config.api.metrics_token.size() < 32) {
+        return InvalidArgument("[api] metrics_token must be at least 32 characters (it is a password)");
+      }
       return r.String("web_root", config.api.web_root);
     }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));

@@ -25,6 +25,53 @@ struct Work {
   bool done = false;  // guarded by Impl::mu
 };
 
+// The pipeline's metrics. Event types and reject reasons are closed sets, so these labels stay
+// bounded; carts are never a label here.
+struct IngestMetrics {
+  explicit IngestMetrics(metrics::Registry& r)
+      : received(r.AddCounter("cw_ingest_received_total", "Messages taken from the broker, by the event type in their topic",
+                              {"type"})),
+        stored(r.AddCounter("cw_ingest_stored_total", "Events durably stored, by type", {"type"})),
+        duplicates(r.AddCounter("cw_ingest_duplicates_total", "Redeliveries of stored events, dropped by dedup").With()),
+        rejects(r.AddCounter("cw_ingest_rejects_total", "Messages dead-lettered, by reject reason", {"reason"})),
+        late(r.AddCounter("cw_ingest_late_events_total",
+                          "Stored events the cart sent late (replayed from its flash); not in the latency histogram")
+                 .With()),
+        publish_to_cloud(r.AddHistogram("cw_publish_to_cloud_seconds",
+                                        "Server receive time minus device ts of stored live events",
+                                        metrics::ExponentialBuckets(0.005, 2, 14))
+                             .With()),
+        commit(r.AddHistogram("cw_store_commit_seconds", "Duration of one durable batch write (events and dead letters)",
+                              metrics::ExponentialBuckets(0.0005, 2, 14))
+                   .With()),
+        commit_failures(r.AddCounter("cw_ingest_commit_failures_total", "Batch writes that failed and were retried").With()),
+        sink_failures(r.AddCounter("cw_ingest_sink_failures_total", "Sink calls that failed and were retried").With()) {
+    // Every label value exists from the start, so rate() sees a series before its first event.
+    for (auto t : wire::kAllEventTypes) {
+      received.With({std::string(wire::Name(t))});
+      stored.With({std::string(wire::Name(t))});
+    }
+    received.With({"other"});
+    for (auto reason : wire::kAllRejectReasons) rejects.With({std::string(wire::Name(reason))});
+  }
+  metrics::Family<metrics::Counter>& received;
+  metrics::Family<metrics::Counter>& stored;
+  metrics::Counter& duplicates;
+  metrics::Family<metrics::Counter>& rejects;
+  metrics::Counter& late;
+  metrics::Histogram& publish_to_cloud;
+  metrics::Histogram& commit;
+  metrics::Counter& commit_failures;
+  metrics::Counter& sink_failures;
+};
+
+std::string TopicType(std::string_view topic) {
+  auto parts = wire::ParseEventTopic(topic);
+  return parts.ok() ? std::string(wire::Name(parts->type)) : "other";
+}
+
+double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
 }  // namespace
 
 struct Service::Impl {
@@ -49,9 +96,19 @@ struct Service::Impl {
   std::atomic<bool> stopping{false};
   ServiceStats stats;  // guarded by mu
 
+  std::unique_ptr<metrics::Registry> own_registry;
+  IngestMetrics metrics;
+
   Impl(ServiceOptions o, CartDirectory& d, store::TelemetryStore& t, crypto::KeyStore& k, Clock& c)
       : options(std::move(o)), directory(d), admission(d, options.admission), telemetry(t), notice_key(k), clock(c),
-        dedup(t) {}
+        dedup(t), own_registry(options.metrics ? nullptr : std::make_unique<metrics::Registry>()),
+        metrics(options.metrics ? *options.metrics : *own_registry) {
+    metrics::Registry& r = options.metrics ? *options.metrics : *own_registry;
+    r.AddGaugeFunction("cw_ingest_queue_depth", "Admitted messages waiting for the committer", [this] {
+      std::lock_guard lock(mu);
+      return static_cast<double>(queue.size());
+    });
+  }
 
   // Session thread: admit, hand over, and return only when the committer has made it durable.
   void OnMessage(const mqtt::Message& m) {
@@ -141,7 +198,9 @@ struct Service::Impl {
         for (Work* w : batch) {
           if (w->refused) out.rejects.push_back(w->refused->dead_letter);
         }
+        auto began = std::chrono::steady_clock::now();
         st = telemetry.Commit(out);
+        if (st.ok()) metrics.commit.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
       } else {
         st = classified.error();
       }
@@ -153,6 +212,7 @@ struct Service::Impl {
         std::lock_guard lock(mu);
         stats.commit_failures++;
       }
+      metrics.commit_failures.Inc();
       log::Error("ingest.commit_failed", {{"batch", std::to_string(batch.size())}, {"error", st.ToString()}});
       for (Work* w : admitted) {
         if (w->refused && w->refused->rejection.reason == wire::RejectReason::kSeqConflict) w->refused.reset();
@@ -183,9 +243,29 @@ struct Service::Impl {
           std::lock_guard lock(mu);
           stats.sink_failures++;
         }
+        metrics.sink_failures.Inc();
         log::Error("ingest.sink_failed", {{"events", std::to_string(share.size())}, {"error", st.ToString()}});
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+
+  void Observe(const std::vector<Work*>& batch, const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts) {
+    for (Work* w : batch) {
+      metrics.received.With({TopicType(w->topic)}).Inc();
+      if (w->refused) metrics.rejects.With({std::string(wire::Name(w->refused->rejection.reason))}).Inc();
+    }
+    for (size_t i = 0; i < admitted.size(); ++i) {
+      const store::TelemetryEvent& e = admitted[i]->admitted->event;
+      if (verdicts[i] == DedupVerdict::kDuplicate) metrics.duplicates.Inc();
+      if (verdicts[i] != DedupVerdict::kNew) continue;
+      metrics.stored.With({std::string(wire::Name(e.type))}).Inc();
+      // Late events measure how long the cart was offline, not the pipeline: counted apart.
+      if (e.late) {
+        metrics.late.Inc();
+      } else {
+        metrics.publish_to_cloud.Observe(Seconds(e.received_at - e.ts));
       }
     }
   }
@@ -198,6 +278,7 @@ struct Service::Impl {
         PublishNotice(*w->refused->notify, w->refused->rejection, w->topic, w->received_at);
       }
     }
+    Observe(batch, admitted, verdicts);
     std::lock_guard lock(mu);
     stats.received += batch.size();
     stats.commits++;

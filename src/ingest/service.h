@@ -11,8 +11,8 @@
 //
 // Committer: one thread gathers what the sessions hand it into batches (up to `max_batch`), runs
 // dedup, commits events and dead letters in one synced write, routes accepted events (and
-// redeliveries) to the registered sinks (ingest/event_sink.h), publishes signed reject notices on devices/errors/{cart}, and releases the
-// waiting sessions. A failed commit is retried with backoff and nothing is acknowledged meanwhile.
+// redeliveries) to the registered sinks (ingest/event_sink.h), publishes signed reject notices
+// on devices/errors/{cart}, and releases the waiting sessions. A failed commit is retried with backoff and nothing is acknowledged meanwhile.
 // Backpressure is structural: at most one message per session is in the pipeline, so memory is
 // bounded by `connections` whatever the broker holds.
 #pragma once
@@ -28,6 +28,7 @@
 #include "ingest/admission.h"
 #include "ingest/command_sender.h"
 #include "ingest/event_sink.h"
+#include "metrics/registry.h"
 #include "mqtt/client.h"
 #include "store/telemetry_store.h"
 
@@ -38,6 +39,9 @@ struct ServiceOptions {
   int connections = 16;
   size_t max_batch = 512;
   AdmissionOptions admission;
+  // Where the pipeline's metrics go (cw_ingest_*, cw_publish_to_cloud_seconds,
+  // cw_store_commit_seconds; see docs/observability.md); nullptr: a registry of its own.
+  metrics::Registry* metrics = nullptr;
 };
 
 struct ServiceStats {

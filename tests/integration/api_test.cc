@@ -34,6 +34,8 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   EXPECT_EQ(code.out.size(), 7u) << code.out;  // six digits and a newline
   EXPECT_EQ(testing::RunProcess({bin, "--data-dir", data, "user", "add", "--name", "x", "--role", "staff"}).exit_code, 2);
 
+  const std::string scrape_token(40, 'p');
+  ASSERT_TRUE(WriteFileAtomic(data + "/cartwright.toml", "[api]\nmetrics_token = \"" + scrape_token + "\"\n").ok());
   uint16_t port = testing::FreePort();
   testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
                                     "--api", "127.0.0.1:" + std::to_string(port)},
@@ -70,6 +72,28 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   auto spec = client.Get("/api/v1/openapi.json");
   ASSERT_TRUE(spec);
   EXPECT_EQ(spec->status, 200);
+
+  // Prometheus scrapes with the configured token and sees the pipeline count a bad message
+  // from a cart: received under its topic's type, rejected with its reason.
+  auto cart = fleet.ConnectCart(fleet.carts()[0].id);
+  ASSERT_TRUE(cart->Publish("carts/" + fleet.carts()[0].id.str() + "/events/health", "not an envelope", 1).ok());
+  std::string exposition;
+  for (int i = 0; i < 200; ++i) {
+    auto m = client.Get("/metrics", {{"Authorization", "Bearer " + scrape_token}});
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->status, 200) << m->body;
+    EXPECT_EQ(m->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    exposition = m->body;
+    if (exposition.find("cw_ingest_rejects_total{reason=\"malformed_envelope\"} 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(exposition.find("cw_ingest_rejects_total{reason=\"malformed_envelope\"} 1\n"), std::string::npos) << exposition;
+  EXPECT_NE(exposition.find("cw_ingest_received_total{type=\"health\"} 1\n"), std::string::npos) << exposition;
+  EXPECT_NE(exposition.find("# TYPE cw_publish_to_cloud_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(exposition.find("cw_ingest_queue_depth 0\n"), std::string::npos);
+  auto staff_scrape = client.Get("/metrics", {{"Authorization", bearer}});
+  ASSERT_TRUE(staff_scrape);
+  EXPECT_EQ(staff_scrape->status, 403);
 
   // A client that offers at most TLS 1.1 (and would accept it) gets no connection.
   httplib::SSLClient old("127.0.0.1", port);

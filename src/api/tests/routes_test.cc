@@ -85,8 +85,10 @@ class RoutesTest : public ::testing::Test {
     out.status = res.status;
     out.body = res.body;
     out.headers = res.headers;
-    out.doc.Parse(res.body.c_str());
-    EXPECT_FALSE(out.doc.HasParseError()) << res.body;
+    if (res.content_type == "application/json") {
+      out.doc.Parse(res.body.c_str());
+      EXPECT_FALSE(out.doc.HasParseError()) << res.body;
+    }
     return out;
   }
   std::string Login(const std::string& user) {
@@ -466,6 +468,26 @@ TEST_F(RoutesTest, IngestCountersAreForOpsAndSayWhenThereIsNoPipeline) {
   EXPECT_EQ(r.doc["duplicates"].GetInt64(), 1);
   EXPECT_EQ(r.doc["rejected_by_reason"]["bad_signature"].GetInt64(), 2);
   EXPECT_EQ(Call("GET", "/api/v1/ingest/stats", Login("sam")).status, 403);
+}
+
+TEST_F(RoutesTest, MetricsAreForOpsAndTheScrapeTokenOnly) {
+  metrics::Registry registry;
+  registry.AddCounter("cw_test_total", "a counter").With().Inc(5);
+  std::string olga = Login("olga");
+  EXPECT_EQ(Call("GET", "/metrics", olga).status, 503);  // no registry yet
+  services_->metrics = &registry;
+  services_->scrape_token = std::string(40, 's');
+  auto ops = Call("GET", "/metrics", olga);
+  ASSERT_EQ(ops.status, 200);
+  EXPECT_NE(ops.body.find("cw_test_total 5\n"), std::string::npos) << ops.body;
+  EXPECT_EQ(Call("GET", "/metrics", services_->scrape_token).status, 200);
+  EXPECT_EQ(Call("GET", "/metrics", std::string(40, 't')).status, 401);  // a wrong token is no user either
+  EXPECT_EQ(Call("GET", "/metrics").status, 401);
+  EXPECT_EQ(Call("GET", "/metrics", Login("sam")).status, 403);
+  EXPECT_EQ(Call("GET", "/metrics", Login("ann")).status, 403);
+  // Audited, the token under "scraper".
+  EXPECT_FALSE(AuditOf("scraper").empty());
+  EXPECT_EQ(AuditOf("sam").back().outcome, "denied 403");
 }
 
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {

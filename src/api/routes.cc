@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "core/base64.h"
 #include "core/hex.h"
@@ -221,6 +222,7 @@ class Routes {
     r.Add({"GET", "/api/v1/carts/{cart}", AnyUser(), [this](Request& q) { return Cart(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/events", AnyUser(), [this](Request& q) { return CartEvents(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/audit", AnyUser(), [this](Request& q) { return CartAudit(q); }});
+    r.Add({"GET", "/api/v1/carts/{cart}/stats", AnyUser(), [this](Request& q) { return CartStats(q); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
     r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
@@ -362,6 +364,43 @@ class Routes {
     r.body = s_.metrics->Exposition();
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
+  }
+
+  // What this server has counted of one cart since it started, and its publish->cloud latency
+  // percentiles over `window` (5m..1h in 5-minute slices, default 15m).
+  Result<Response, HttpError> CartStats(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    CW_RETURN_IF_ERROR(Scoped(q).CartOverview(id).status());  // one of the caller's carts
+    Duration window = std::chrono::minutes(15);
+    if (auto w = Param(q, "window")) {
+      int minutes = 0;
+      auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), minutes);
+      if (ec != std::errc() || std::string_view(end, static_cast<size_t>(w->data() + w->size() - end)) != "m" || minutes < 5 || minutes > 60 || minutes % 5) {
+        return BadField("window", "must be 5m to 60m in steps of 5m");
+      }
+      window = std::chrono::minutes(minutes);
+    }
+    if (!s_.cart_stats) return HttpError(Unavailable("this server keeps no per-cart statistics"));
+    auto s = s_.cart_stats->Get(id, Now(), window);
+    Json j;
+    j.Begin().Str("cart_id", id.str()).Int("window_s", std::chrono::duration_cast<std::chrono::seconds>(window).count());
+    j.Int("messages", s ? static_cast<int64_t>(s->messages) : 0).Int("stored", s ? static_cast<int64_t>(s->stored) : 0);
+    j.Int("rejects", s ? static_cast<int64_t>(s->rejects) : 0).Int("faults", s ? static_cast<int64_t>(s->faults) : 0);
+    j.Int("late", s ? static_cast<int64_t>(s->late) : 0).OptAt("last_seen_at", s ? s->last_seen_at : std::nullopt);
+    j.Key("latency").Begin().Int("samples", s ? static_cast<int64_t>(s->latency_samples) : 0);
+    auto ms = [&](const char* k, std::optional<double> v) {
+      if (v) {
+        j.Key(k);
+        j.w().Double(std::round(*v * 1e4) / 10);  // milliseconds, 0.1 ms steps
+      } else {
+        j.Null(k);
+      }
+    };
+    ms("p50_ms", s ? s->p50 : std::nullopt);
+    ms("p95_ms", s ? s->p95 : std::nullopt);
+    ms("p99_ms", s ? s->p99 : std::nullopt);
+    j.End().End();
+    return Ok(j);
   }
 
   // Counters, not rates: a client takes the difference of two readings over its own interval, as

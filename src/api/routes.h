@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "core/random.h"
 #include "ingest/command_sender.h"
+#include "metrics/cart_stats.h"
 #include "metrics/registry.h"
 #include "wire/types.h"
 
@@ -34,6 +35,7 @@ struct ApiServices {
   LocatorRules locator;
   std::function<IngestCounters()> ingest_counters = {};  // empty: GET /ingest/stats answers 503
   metrics::Registry* metrics = nullptr;                  // nullptr: GET /metrics answers 503
+  metrics::CartStatsTable* cart_stats = nullptr;         // nullptr: GET /carts/{id}/stats answers 503
   std::string scrape_token = {};  // a bearer token Prometheus may use for /metrics ("" for none)
 };
 

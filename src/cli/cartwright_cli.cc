@@ -289,6 +289,8 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
   metrics::Registry metrics;  // /metrics: the ingest's, and more as modules add theirs
   o.metrics = &metrics;
+  metrics::CartStatsTable cart_stats;
+  o.cart_stats = &cart_stats;
   CW_ASSIGN_OR_RETURN(auto blobs, registry.OpenBlobs(config.stores.blobs));
   CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
   ingest::Service service(o, directory, *telemetry, *notice_key, Clock::System());
@@ -309,6 +311,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   api::Router router(auth, &entities->audit());
   api::ApiServices services{{*entities, *telemetry, Clock::System()}, auth, &service, Random::System(), {}};
   services.metrics = &metrics;
+  services.cart_stats = &cart_stats;
   services.scrape_token = config.api.metrics_token;
   services.ingest_counters = [&service] {
     ingest::ServiceStats st = service.stats();

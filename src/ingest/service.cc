@@ -252,21 +252,30 @@ struct Service::Impl {
   }
 
   void Observe(const std::vector<Work*>& batch, const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts) {
+    metrics::CartStatsTable* per_cart = options.cart_stats;
     for (Work* w : batch) {
       metrics.received.With({TopicType(w->topic)}).Inc();
-      if (w->refused) metrics.rejects.With({std::string(wire::Name(w->refused->rejection.reason))}).Inc();
+      if (!w->refused) continue;
+      metrics.rejects.With({std::string(wire::Name(w->refused->rejection.reason))}).Inc();
+      if (per_cart && w->refused->dead_letter.cart) per_cart->RecordRejected(*w->refused->dead_letter.cart, w->received_at);
     }
     for (size_t i = 0; i < admitted.size(); ++i) {
       const store::TelemetryEvent& e = admitted[i]->admitted->event;
-      if (verdicts[i] == DedupVerdict::kDuplicate) metrics.duplicates.Inc();
+      if (verdicts[i] == DedupVerdict::kDuplicate) {
+        metrics.duplicates.Inc();
+        if (per_cart) per_cart->RecordDuplicate(e.cart, e.received_at);
+      }
       if (verdicts[i] != DedupVerdict::kNew) continue;
       metrics.stored.With({std::string(wire::Name(e.type))}).Inc();
       // Late events measure how long the cart was offline, not the pipeline: counted apart.
+      std::optional<Duration> latency;
       if (e.late) {
         metrics.late.Inc();
       } else {
-        metrics.publish_to_cloud.Observe(Seconds(e.received_at - e.ts));
+        latency = e.received_at - e.ts;
+        metrics.publish_to_cloud.Observe(Seconds(*latency));
       }
+      if (per_cart) per_cart->RecordStored(e.cart, e.received_at, latency, e.late, e.type == wire::EventType::kFault);
     }
   }
 

@@ -28,6 +28,7 @@
 #include "ingest/admission.h"
 #include "ingest/command_sender.h"
 #include "ingest/event_sink.h"
+#include "metrics/cart_stats.h"
 #include "metrics/registry.h"
 #include "mqtt/client.h"
 #include "store/telemetry_store.h"
@@ -42,6 +43,8 @@ struct ServiceOptions {
   // Where the pipeline's metrics go (cw_ingest_*, cw_publish_to_cloud_seconds,
   // cw_store_commit_seconds; see docs/observability.md); nullptr: a registry of its own.
   metrics::Registry* metrics = nullptr;
+  // Per-cart counters and latency percentiles (GET /api/v1/carts/{id}/stats); nullptr: not kept.
+  metrics::CartStatsTable* cart_stats = nullptr;
 };
 
 struct ServiceStats {

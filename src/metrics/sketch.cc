@@ -35,8 +35,8 @@ bool LatencySketch::Merge(const LatencySketch& other) {
 std::optional<double> LatencySketch::Quantile(double q) const {
   if (count_ == 0) return std::nullopt;
   q = std::min(1.0, std::max(0.0, q));
-  // The rank of the q-quantile among count_ values, 0-based (the lower of two middles).
-  auto rank = static_cast<uint64_t>(q * static_cast<double>(count_ - 1));
+  // Nearest rank: the smallest value with at least q of all values at or below it (0-based).
+  auto rank = static_cast<uint64_t>(std::max(0.0, std::ceil(q * static_cast<double>(count_)) - 1));
   if (rank < non_positive_) return 0.0;
   uint64_t seen = non_positive_;
   for (const auto& [i, n] : buckets_) {

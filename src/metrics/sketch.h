@@ -20,7 +20,7 @@ class LatencySketch {
   void Add(double value, uint64_t count = 1);
   // Both sketches must have the same accuracy (checked: false, and nothing merged, if not).
   bool Merge(const LatencySketch& other);
-  // The q-quantile (0 ≤ q ≤ 1) within the relative accuracy; nullopt when empty. Values ≤ 0 rank
+  // The q-quantile (0 ≤ q ≤ 1, nearest rank) within the relative accuracy; nullopt when empty. Values ≤ 0 rank
   // below every positive one and are reported as 0.
   std::optional<double> Quantile(double q) const;
 

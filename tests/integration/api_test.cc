@@ -91,6 +91,15 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   EXPECT_NE(exposition.find("cw_ingest_received_total{type=\"health\"} 1\n"), std::string::npos) << exposition;
   EXPECT_NE(exposition.find("# TYPE cw_publish_to_cloud_seconds histogram\n"), std::string::npos);
   EXPECT_NE(exposition.find("cw_ingest_queue_depth 0\n"), std::string::npos);
+  // The same reject shows in the cart's own statistics.
+  auto stats = client.Get("/api/v1/carts/" + fleet.carts()[0].id.str() + "/stats", {{"Authorization", bearer}});
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->status, 200) << stats->body;
+  rapidjson::Document cart_stats;
+  ASSERT_TRUE(wire::ParseStrictObject(stats->body, cart_stats).ok());
+  EXPECT_EQ(cart_stats["messages"].GetInt64(), 1) << stats->body;
+  EXPECT_EQ(cart_stats["rejects"].GetInt64(), 1) << stats->body;
+  EXPECT_FALSE(cart_stats["last_seen_at"].IsNull());
   auto staff_scrape = client.Get("/metrics", {{"Authorization", bearer}});
   ASSERT_TRUE(staff_scrape);
   EXPECT_EQ(staff_scrape->status, 403);

@@ -490,6 +490,35 @@ TEST_F(RoutesTest, MetricsAreForOpsAndTheScrapeTokenOnly) {
   EXPECT_EQ(AuditOf("sam").back().outcome, "denied 403");
 }
 
+TEST_F(RoutesTest, CartStatsShowCountsAndLatencyPercentilesForTheWindow) {
+  std::string sam = Login("sam");
+  const std::string path = "/api/v1/carts/" + kCartA.str() + "/stats";
+  EXPECT_EQ(Call("GET", path, sam).status, 503);
+  metrics::CartStatsTable table;
+  services_->cart_stats = &table;
+  auto empty = Call("GET", path, sam);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(empty.doc["messages"].GetInt64(), 0);
+  EXPECT_TRUE(empty.doc["last_seen_at"].IsNull());
+  EXPECT_TRUE(empty.doc["latency"]["p99_ms"].IsNull());
+  for (int i = 1; i <= 100; ++i) {
+    table.RecordStored(kCartA, clock_.Now() - seconds(i), std::chrono::milliseconds(i), false, i == 100);
+  }
+  table.RecordRejected(kCartA, clock_.Now());
+  auto r = Call("GET", path, sam, "", {{"window", "30m"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.doc["window_s"].GetInt64(), 1800);
+  EXPECT_EQ(r.doc["messages"].GetInt64(), 101);
+  EXPECT_EQ(r.doc["rejects"].GetInt64(), 1);
+  EXPECT_EQ(r.doc["faults"].GetInt64(), 1);
+  EXPECT_EQ(r.doc["latency"]["samples"].GetInt64(), 100);
+  EXPECT_NEAR(r.doc["latency"]["p50_ms"].GetDouble(), 50, 0.6);
+  EXPECT_NEAR(r.doc["latency"]["p99_ms"].GetDouble(), 99, 1.1);
+  EXPECT_EQ(Call("GET", path, sam, "", {{"window", "7m"}}).status, 400);
+  EXPECT_EQ(Call("GET", path, sam, "", {{"window", "2h"}}).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/carts/" + kCartB.str() + "/stats", sam).status, 403);
+}
+
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/token", "", R"({"username":"sam","password":"wrong"})").status, 401);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -11,7 +12,8 @@ namespace {
 
 double ExactQuantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+  auto rank = std::max(0.0, std::ceil(q * static_cast<double>(v.size())) - 1);  // nearest rank
+  return v[static_cast<size_t>(rank)];
 }
 
 TEST(LatencySketch, QuantilesAreWithinTheRelativeAccuracy) {

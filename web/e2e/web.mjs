@@ -121,6 +121,9 @@ try {
     const text = document.querySelector('#cart-audit')?.textContent ?? '';
     return text.includes('POST /api/v1/sessions/{session}/override') && text.includes('PUT /api/v1/carts/{cart}/maintenance');
   }, cart, { timeout: 15_000 });
+  // The cart's own statistics: what the server has counted of it.
+  await ops.waitForFunction(() => Number(document.querySelector('#cart-stats [data-messages]')?.getAttribute('data-messages')) > 0,
+                            null, { timeout: 15_000 });
   await ops.screenshot({ path: `${SHOTS}/5-ops-cart-drilldown.png` });
   console.log('e2e: every step held');
 } catch (e) {

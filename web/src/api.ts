@@ -108,6 +108,18 @@ export interface IngestStats {
   rejected_by_reason: Record<string, number>;
 }
 
+export interface CartStats {
+  cart_id: string;
+  window_s: number;
+  messages: number;
+  stored: number;
+  rejects: number;
+  faults: number;
+  late: number;
+  last_seen_at: string | null;
+  latency: { samples: number; p50_ms: number | null; p95_ms: number | null; p99_ms: number | null };
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor?: string | null;

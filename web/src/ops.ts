@@ -1,6 +1,6 @@
 // The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
 // (recent events, battery sparkline, faults, audit trail) and the ingest's rejects.
-import { Api, AuditEntry, CartDetail, CartRow, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+import { Api, AuditEntry, CartDetail, CartRow, CartStats, IngestStats, Page, Reject, Store, StoredEvent } from './api';
 import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
 
 const api = new Api();
@@ -174,13 +174,15 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
   main.append(h('div', {}, h('button', { onclick: () => show({ kind: 'fleet' }) }, '← Fleet')), top, h('div', { class: 'split' }, events, h('div', {}, faults, audit)));
   return async () => {
     try {
-      const [cart, recent, health, faultEvents, trail] = await Promise.all([
+      const [cart, recent, health, faultEvents, trail, stats] = await Promise.all([
         api.get<CartDetail>(`/api/v1/carts/${id}`),
         api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { limit: 25 }),
         api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { type: 'health', limit: 60 }),
         api.get<Page<StoredEvent>>(`/api/v1/carts/${id}/events`, { type: 'fault', limit: 10 }),
         api.get<Page<AuditEntry>>(`/api/v1/carts/${id}/audit`, { limit: 500 }),
+        api.get<CartStats>(`/api/v1/carts/${id}/stats`, { window: '15m' }).catch(() => null),
       ]);
+      const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${v} ms`);
       const battery = health.items.map((e) => Number(e.event['battery_pct'])).reverse();
       const s = cart.open_session;
       mount(
@@ -195,6 +197,12 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
             h('dt', {}, 'Last seen'), h('dd', {}, ago(cart.last_seen_at)),
             h('dt', {}, 'Serial'), h('dd', {}, cart.serial),
             h('dt', {}, 'Session'), h('dd', {}, s ? `${s.status}, ${s.scan_count} items, ${money(s.scan_total_cents)}` : 'none')),
+          stats ? h('dl', { class: 'kv', id: 'cart-stats' },
+            h('dt', {}, 'Messages'), h('dd', { 'data-messages': stats.messages }, `${stats.messages} (${stats.late} late)`),
+            h('dt', {}, 'Rejects'), h('dd', {}, stats.rejects),
+            h('dt', {}, 'Faults'), h('dd', {}, stats.faults),
+            h('dt', {}, 'Latency, 15 min'), h('dd', {}, `p50 ${ms(stats.latency.p50_ms)} · p95 ${ms(stats.latency.p95_ms)} · p99 ${ms(stats.latency.p99_ms)}`),
+            h('dt', {}, ''), h('dd', { class: 'muted' }, `${stats.latency.samples} live events, since the server started`)) : null,
           h('div', {}, h('div', { class: 'muted' }, `Battery, last ${battery.length} health reports`), sparkline(battery))),
       );
       mount(events, h('h2', {}, 'Recent events'), h('div', { class: 'scroll' }, h('table', { id: 'cart-events' },

@@ -116,39 +116,39 @@ Result<TokenPair> Authenticator::Issue(const store::UserRecord& user, Time now) 
   return p;
 }
 
-Result<TokenPair> Authenticator::Refresh(std::string_view refresh_token) {
-  Time now = clock_.Now();
-  if (!refresh_token.starts_with(kRefreshPrefix)) return Unauthenticated("not a refresh token");
-  auto stored = entities_.GetToken(TokenDigest(refresh_token));
+Result<store::ApiToken> Authenticator::Stored(std::string_view token, std::string_view prefix, std::string_view kind) {
+  const std::string not_one = "not " + std::string(kind == "access" ? "an " : "a ") + std::string(kind) + " token";
+  if (!token.starts_with(prefix)) return Unauthenticated(not_one);
+  auto stored = entities_.GetToken(TokenDigest(token));
   if (!stored.ok()) {
-    if (stored.error().code() == Code::kNotFound) return Unauthenticated("unknown refresh token");
+    if (stored.error().code() == Code::kNotFound) return Unauthenticated("unknown " + std::string(kind) + " token");
     return stored.error();
   }
-  if (stored->kind != "refresh") return Unauthenticated("not a refresh token");
-  if (stored->revoked) {
-    log::Warn("auth.refresh_reused", {{"user", stored->user}});
-    CW_RETURN_IF_ERROR(entities_.RevokeTokensOf(stored->user));
+  if (stored->kind != kind) return Unauthenticated(not_one);
+  return stored;
+}
+
+Result<TokenPair> Authenticator::Refresh(std::string_view refresh_token) {
+  Time now = clock_.Now();
+  CW_ASSIGN_OR_RETURN(store::ApiToken stored, Stored(refresh_token, kRefreshPrefix, "refresh"));
+  if (stored.revoked) {
+    log::Warn("auth.refresh_reused", {{"user", stored.user}});
+    CW_RETURN_IF_ERROR(entities_.RevokeTokensOf(stored.user));
     return Unauthenticated("refresh token already used; every session of this user was signed out");
   }
-  if (now >= stored->expires_at) return Unauthenticated("refresh token expired; log in again");
-  CW_ASSIGN_OR_RETURN(store::UserRecord user, entities_.GetUser(stored->user));
+  if (now >= stored.expires_at) return Unauthenticated("refresh token expired; log in again");
+  CW_ASSIGN_OR_RETURN(store::UserRecord user, entities_.GetUser(stored.user));
   if (user.disabled) return Unauthenticated("user is disabled");
-  CW_RETURN_IF_ERROR(entities_.RevokeToken(stored->digest));
+  CW_RETURN_IF_ERROR(entities_.RevokeToken(stored.digest));
   return Issue(user, now);
 }
 
 Result<Principal> Authenticator::Authenticate(std::string_view access_token) {
   if (access_token.empty()) return Unauthenticated("missing bearer token (Authorization: Bearer …)");
-  if (!access_token.starts_with(kAccessPrefix)) return Unauthenticated("not an access token");
-  auto stored = entities_.GetToken(TokenDigest(access_token));
-  if (!stored.ok()) {
-    if (stored.error().code() == Code::kNotFound) return Unauthenticated("unknown access token");
-    return stored.error();
-  }
-  if (stored->kind != "access") return Unauthenticated("not an access token");
-  if (stored->revoked) return Unauthenticated("access token revoked");
-  if (clock_.Now() >= stored->expires_at) return Unauthenticated("access token expired; refresh it");
-  CW_ASSIGN_OR_RETURN(store::UserRecord user, entities_.GetUser(stored->user));
+  CW_ASSIGN_OR_RETURN(store::ApiToken stored, Stored(access_token, kAccessPrefix, "access"));
+  if (stored.revoked) return Unauthenticated("access token revoked");
+  if (clock_.Now() >= stored.expires_at) return Unauthenticated("access token expired; refresh it");
+  CW_ASSIGN_OR_RETURN(store::UserRecord user, entities_.GetUser(stored.user));
   if (user.disabled) return Unauthenticated("user is disabled");
   return Principal{user.name, user.role, user.store};
 }

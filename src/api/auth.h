@@ -94,6 +94,9 @@ class Authenticator {
   std::optional<Duration> LockedFor(const std::string& key, Time now);
   void RecordFailure(const std::string& key, Time now);
   Result<TokenPair> Issue(const store::UserRecord& user, Time now);
+  // The stored token of `kind` ("access" or "refresh", issued with `prefix`) behind `token`;
+  // kUnauthenticated when it is not one or unknown.
+  Result<store::ApiToken> Stored(std::string_view token, std::string_view prefix, std::string_view kind);
 
   store::EntityStore& entities_;
   Clock& clock_;

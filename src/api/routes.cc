@@ -119,6 +119,16 @@ Result<std::string, HttpError> RequiredString(const rapidjson::Value& doc, const
   return std::string(*v);
 }
 
+// An optional typed id in the query string: absent, or valid, or a 400 naming the parameter.
+template <typename Id>
+Result<std::optional<Id>, HttpError> IdParam(const Request& r, const std::string& name) {
+  auto text = Param(r, name);
+  if (!text) return std::optional<Id>();
+  auto id = Id::Parse(*text);
+  if (!id.ok()) return BadField(name, id.error().message());
+  return std::optional<Id>(*id);
+}
+
 // Paging over cart ids: the cursor is the last id of the previous page, opaque to clients.
 std::string CartCursor(const CartId& last) { return Base64UrlEncode(last.str()); }
 Result<std::optional<CartId>, HttpError> CartAfter(const Request& r) {
@@ -321,11 +331,7 @@ class Routes {
 
   Result<Response, HttpError> Fleet(Request& q) {
     store::FleetQuery query;
-    if (auto s = Param(q, "store")) {
-      auto id = StoreId::Parse(*s);
-      if (!id.ok()) return BadField("store", id.error().message());
-      query.store = *id;
-    }
+    CW_ASSIGN_OR_RETURN(query.store, IdParam<StoreId>(q, "store"));
     if (auto r = Param(q, "region")) {
       query.region = store::ParseRegion(*r);
       if (!query.region) return BadField("region", "must be us or eu");
@@ -370,7 +376,7 @@ class Routes {
   // percentiles over `window` (5m..1h in 5-minute slices, default 15m).
   Result<Response, HttpError> CartStats(Request& q) {
     CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
-    CW_RETURN_IF_ERROR(Scoped(q).CartOverview(id).status());  // one of the caller's carts
+    CW_RETURN_IF_ERROR(Scoped(q).Cart(id).status());  // one of the caller's carts
     Duration window = std::chrono::minutes(15);
     if (auto w = Param(q, "window")) {
       int minutes = 0;
@@ -604,11 +610,7 @@ class Routes {
     store::RejectQuery query;
     CW_ASSIGN_OR_RETURN(query.limit, LimitParam(q, kDefaultLimit, kMaxLimit));
     query.cursor = Param(q, "cursor").value_or("");
-    if (auto c = Param(q, "cart")) {
-      auto id = CartId::Parse(*c);
-      if (!id.ok()) return BadField("cart", id.error().message());
-      query.cart = *id;
-    }
+    CW_ASSIGN_OR_RETURN(query.cart, IdParam<CartId>(q, "cart"));
     if (auto r = Param(q, "reason")) {
       query.reason = wire::ParseRejectReason(*r);
       if (!query.reason) return BadField("reason", "is not a reject reason (bad_signature, schema_violation, …)");
@@ -662,7 +664,7 @@ class Routes {
     CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
     FleetAccess access = Scoped(q);
     CW_RETURN_IF_ERROR(access.RequireWriter());
-    CW_RETURN_IF_ERROR(access.CartOverview(id).status());  // one of the caller's carts
+    CW_RETURN_IF_ERROR(access.Cart(id).status());  // one of the caller's carts
     CW_ASSIGN_OR_RETURN(std::string bytes, crypto::RandomBytes(16));
     Time now = Now();
     store::ProximityChallenge c{ToHex(AsBytes(bytes)), id, now, now + wire::kMaxProximityTokenLifetime};

@@ -46,29 +46,33 @@ struct IngestMetrics {
                    .With()),
         commit_failures(r.AddCounter("cw_ingest_commit_failures_total", "Batch writes that failed and were retried").With()),
         sink_failures(r.AddCounter("cw_ingest_sink_failures_total", "Sink calls that failed and were retried").With()) {
-    // Every label value exists from the start, so rate() sees a series before its first event.
+    // Every label value exists from the start, so rate() sees a series before its first event,
+    // and the per-message path finds its counter without taking the family's lock.
     for (auto t : wire::kAllEventTypes) {
-      received.With({std::string(wire::Name(t))});
-      stored.With({std::string(wire::Name(t))});
+      received_by_type[t] = &received.With({std::string(wire::Name(t))});
+      stored_by_type[t] = &stored.With({std::string(wire::Name(t))});
     }
-    received.With({"other"});
-    for (auto reason : wire::kAllRejectReasons) rejects.With({std::string(wire::Name(reason))});
+    received_other = &received.With({"other"});
+    for (auto reason : wire::kAllRejectReasons) rejects_by_reason[reason] = &rejects.With({std::string(wire::Name(reason))});
+  }
+  // The counter of the event type named in `topic` ("other" when it names none).
+  metrics::Counter& ReceivedOn(std::string_view topic) {
+    auto parts = wire::ParseEventTopic(topic);
+    return parts.ok() ? *received_by_type.at(parts->type) : *received_other;
   }
   metrics::Family<metrics::Counter>& received;
   metrics::Family<metrics::Counter>& stored;
   metrics::Counter& duplicates;
   metrics::Family<metrics::Counter>& rejects;
+  std::map<wire::EventType, metrics::Counter*> received_by_type, stored_by_type;
+  metrics::Counter* received_other = nullptr;
+  std::map<wire::RejectReason, metrics::Counter*> rejects_by_reason;
   metrics::Counter& late;
   metrics::Histogram& publish_to_cloud;
   metrics::Histogram& commit;
   metrics::Counter& commit_failures;
   metrics::Counter& sink_failures;
 };
-
-std::string TopicType(std::string_view topic) {
-  auto parts = wire::ParseEventTopic(topic);
-  return parts.ok() ? std::string(wire::Name(parts->type)) : "other";
-}
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -254,9 +258,13 @@ struct Service::Impl {
   void Observe(const std::vector<Work*>& batch, const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts) {
     metrics::CartStatsTable* per_cart = options.cart_stats;
     for (Work* w : batch) {
-      metrics.received.With({TopicType(w->topic)}).Inc();
-      if (!w->refused) continue;
-      metrics.rejects.With({std::string(wire::Name(w->refused->rejection.reason))}).Inc();
+      // An admitted message's type is known; only a refused one has its topic read again.
+      if (w->admitted && !w->refused) {
+        metrics.received_by_type.at(w->admitted->event.type)->Inc();
+        continue;
+      }
+      metrics.ReceivedOn(w->topic).Inc();
+      metrics.rejects_by_reason.at(w->refused->rejection.reason)->Inc();
       if (per_cart && w->refused->dead_letter.cart) per_cart->RecordRejected(*w->refused->dead_letter.cart, w->received_at);
     }
     for (size_t i = 0; i < admitted.size(); ++i) {
@@ -266,7 +274,7 @@ struct Service::Impl {
         if (per_cart) per_cart->RecordDuplicate(e.cart, e.received_at);
       }
       if (verdicts[i] != DedupVerdict::kNew) continue;
-      metrics.stored.With({std::string(wire::Name(e.type))}).Inc();
+      metrics.stored_by_type.at(e.type)->Inc();
       // Late events measure how long the cart was offline, not the pipeline: counted apart.
       std::optional<Duration> latency;
       if (e.late) {

@@ -1,6 +1,7 @@
 // libFuzzer target: everything the cloud does with an untrusted (topic, payload) pair before it
 // touches a key or a store — topic parsing, envelope split, strict JSON, topic agreement, schema
-// validation — plus the command and reject-notice parsers a cart runs on cloud messages.
+// validation — plus the command and reject-notice parsers a cart runs on cloud messages, and the status parser
+// the cloud runs on births and wills.
 //
 // Input layout: byte 0 picks the topic (event type, and whether the topic's cart id matches the
 // one in the examples); the rest is the payload as received.
@@ -11,6 +12,7 @@
 #include "wire/envelope.h"
 #include "wire/event.h"
 #include "wire/notice.h"
+#include "wire/status.h"
 #include "wire/topic.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,5 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json = env.ok() ? env->json : payload;
   (void)cw::wire::ParseCommand(json);
   (void)cw::wire::ParseRejectNotice(json);
+  // And as a connection status (birth or will) on carts/{id}/status.
+  (void)cw::wire::ParseStatusPayload(payload);
   return 0;
 }

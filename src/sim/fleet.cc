@@ -180,7 +180,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     so.ca_file = dir + "/ca.crt";
     so.cert_file = dir + "/device.crt";
     so.key_file = dir + "/device.key";
-    sc->session = std::make_unique<MqttSession>(sc->id, so, sc->net_rng);
+    sc->session = std::make_unique<MqttSession>(sc->id, so, sc->net_rng, *f->impl_->clock);
     CW_ASSIGN_OR_RETURN(sc->cart, device::Cart::Boot(device::Cart::Parts{
                                       sc->id, "2.0.0", sc->se.get(), sc->seq.get(), f->impl_->clock.get(), &sc->rng,
                                       &f->impl_->catalog, sc->session.get(), cloud_key, battery, dir + "/flash"}));

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "wire/status.h"
 #include "wire/topic.h"
 
 namespace cw::sim {
@@ -18,16 +19,14 @@ void InitLibrary() {
 constexpr std::chrono::milliseconds kMaxBackoff{60000};
 }  // namespace
 
-MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
-    : cart_(std::move(cart)), options_(std::move(options)), random_(random) {
+MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random, const Clock& clock)
+    : cart_(std::move(cart)), options_(std::move(options)), random_(random), clock_(clock) {
   InitLibrary();
   mosq_ = mosquitto_new(cart_.str().c_str(), /*clean_session=*/false, this);
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   mosquitto_tls_set(mosq_, options_.ca_file.c_str(), nullptr, options_.cert_file.c_str(), options_.key_file.c_str(),
                     nullptr);
   mosquitto_tls_opts_set(mosq_, 1, "tlsv1.2", nullptr);
-  std::string status = wire::StatusTopic(cart_);
-  mosquitto_will_set(mosq_, status.c_str(), 7, "offline", 1, true);
   mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* obj, int rc) {
     auto* s = static_cast<MqttSession*>(obj);
     s->connecting_ = false;
@@ -41,7 +40,8 @@ MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random)
     mosquitto_subscribe(m, nullptr, commands.c_str(), 1);
     mosquitto_subscribe(m, nullptr, errors.c_str(), 1);
     std::string status = wire::StatusTopic(s->cart_);
-    mosquitto_publish(m, nullptr, status.c_str(), 6, "online", 1, true);
+    std::string birth = wire::StatusPayload(wire::Presence::kOnline, s->connection_started_);
+    mosquitto_publish(m, nullptr, status.c_str(), static_cast<int>(birth.size()), birth.data(), 1, true);
     if (s->on_connected_) s->on_connected_();
   });
   mosquitto_disconnect_callback_set(mosq_, [](mosquitto*, void* obj, int) {
@@ -77,7 +77,16 @@ void MqttSession::ScheduleReconnect(std::chrono::steady_clock::time_point now) {
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
+void MqttSession::ArmWill() {
+  // Milliseconds, as on the wire: a birth and a will of the same connection must compare equal.
+  connection_started_ = std::chrono::floor<std::chrono::milliseconds>(clock_.Now());
+  std::string status = wire::StatusTopic(cart_);
+  std::string will = wire::StatusPayload(wire::Presence::kOffline, connection_started_);
+  mosquitto_will_set(mosq_, status.c_str(), static_cast<int>(will.size()), will.data(), 1, true);
+}
+
 void MqttSession::Connect() {
+  ArmWill();
   connecting_ = true;
   int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
@@ -145,6 +154,7 @@ void MqttSession::Service(std::chrono::steady_clock::time_point now) {
   if (reconnect_at_ == std::chrono::steady_clock::time_point{}) ScheduleReconnect(now);
   if (now >= reconnect_at_) {
     reconnect_at_ = {};
+    ArmWill();
     connecting_ = true;
     if (mosquitto_reconnect_async(mosq_) != MOSQ_ERR_SUCCESS) {
       connecting_ = false;

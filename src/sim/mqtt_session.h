@@ -3,14 +3,15 @@
 // libmosquitto in non-threaded mode: the loop tells the session when its socket is readable or
 // writable and calls Service() periodically for keepalive and reconnects. Mutual TLS with the
 // cart's certificate; QoS 1; persistent session (clean_session=false) so in-flight messages are
-// retried after a reconnect; retained birth `online` and last-will `offline` on carts/{id}/status;
-// reconnect with exponential backoff (1 s doubling to 60 s) and full jitter.
+// retried after a reconnect; on carts/{id}/status a retained birth (online) and a last will
+// (offline), both naming the connection's start by the cart's clock (wire/status.h); reconnect with exponential backoff (1 s doubling to 60 s) and full jitter.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <string>
 
+#include "core/clock.h"
 #include "core/random.h"
 #include "device/cart.h"
 
@@ -30,7 +31,8 @@ class MqttSession final : public device::Uplink {
   using MessageHandler = std::function<void(const std::string& topic, const std::string& payload)>;
   using ConnectedHandler = std::function<void()>;
 
-  MqttSession(CartId cart, SessionOptions options, Random& random);
+  // `clock` is the cart's: it stamps each connection's start into the birth and the will.
+  MqttSession(CartId cart, SessionOptions options, Random& random, const Clock& clock);
   ~MqttSession() override;
   MqttSession(const MqttSession&) = delete;
 
@@ -74,11 +76,15 @@ class MqttSession final : public device::Uplink {
 
  private:
   void ScheduleReconnect(std::chrono::steady_clock::time_point now);
+  // Stamps the next connection's start and hands the broker its will; call before each CONNECT.
+  void ArmWill();
   // Closes the socket under libmosquitto without sending DISCONNECT.
   void DropLink();
   CartId cart_;
   SessionOptions options_;
   Random& random_;
+  const Clock& clock_;
+  Time connection_started_{};
   mosquitto* mosq_ = nullptr;
   bool connected_ = false;
   bool connecting_ = false;

@@ -9,6 +9,23 @@ std::optional<Region> ParseRegion(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view Name(LinkState s) {
+  switch (s) {
+    case LinkState::kOnline: return "online";
+    case LinkState::kStale: return "stale";
+    case LinkState::kOffline: return "offline";
+  }
+  return "?";
+}
+std::optional<LinkState> ParseLinkState(std::string_view s) {
+  if (s == "online") return LinkState::kOnline;
+  if (s == "stale") return LinkState::kStale;
+  if (s == "offline") return LinkState::kOffline;
+  return std::nullopt;
+}
+
+std::string_view Name(AlarmSeverity s) { return s == AlarmSeverity::kPage ? "page" : "notify"; }
+
 std::string_view Name(CartStatus s) {
   switch (s) {
     case CartStatus::kActive: return "active";

@@ -10,7 +10,8 @@
 // The interface is split by who uses it, so a module depends on the slice it needs:
 //   DeviceRegistry (provisioning, the ingest's cart directory, fleet views), Catalog (catalog sync,
 //   weight checks), SessionLedger (the event projection; its writes are idempotent facts),
-//   AccountDirectory (the identity service), UserDirectory and the audit log (the API).
+//   AccountDirectory (the identity service), UserDirectory and the audit log (the API), FleetHealthLog
+//   (the fleet monitor).
 // EntityStore is all of them over one database; backends are chosen by URI (sqlite:PATH,
 // postgresql://…) and pass one conformance suite.
 //
@@ -111,6 +112,31 @@ struct CartActivity {
   std::optional<Time> clock_offset_at;  // the receive time of the event it came from
 };
 
+// What the cloud knows of a cart's connection (monitor/connectivity.h decides it).
+enum class LinkState { kOnline, kStale, kOffline };
+std::string_view Name(LinkState s);
+std::optional<LinkState> ParseLinkState(std::string_view s);
+
+// One change of a cart's link state.
+struct ConnectivityTransition {
+  CartId cart;
+  LinkState from = LinkState::kOffline;  // a cart never seen before counts as offline
+  LinkState to = LinkState::kOnline;
+  Time at{};          // server time the change was decided
+  std::string cause;  // birth|reconnect|will|event|silence|broker_unreachable|birth_replayed
+  std::optional<Time> connection;  // the connection's start (device time) when the cause names one
+  bool operator==(const ConnectivityTransition&) const = default;
+};
+
+// A cart's current link state: its newest transition.
+struct CartConnectivity {
+  CartId cart;
+  LinkState state = LinkState::kOffline;
+  Time since{};
+  std::string cause;
+  std::optional<Time> connection;  // the start of the newest connection the cart announced
+};
+
 // One row of the fleet view: a cart with everything known about it, read in one query.
 struct CartOverview {
   CartRecord cart;
@@ -118,6 +144,7 @@ struct CartOverview {
   std::optional<CartState> state;     // nullopt until its first health event
   Maintenance maintenance;
   std::optional<CartActivity> activity;
+  std::optional<CartConnectivity> connectivity;  // nullopt until the monitor first decides
 };
 
 struct FleetQuery {
@@ -308,6 +335,22 @@ struct ProximityChallenge {
   Time expires_at{};
 };
 
+enum class AlarmSeverity { kPage, kNotify };
+std::string_view Name(AlarmSeverity s);
+
+// One notification of an alarm (monitor/alarms.h): it started firing, or it resolved.
+struct AlarmEvent {
+  std::string alarm;    // the rule: connected_carts_drop|ingest_error_rate|cart_latency|auth_failures
+  std::string subject;  // "" for a fleet-wide rule; the cart id for a per-cart one
+  bool firing = true;   // false: resolved
+  AlarmSeverity severity = AlarmSeverity::kPage;
+  Time at{};
+  double value = 0;      // what was measured
+  double threshold = 0;  // what it was compared with
+  std::string summary;   // one line for a human
+  bool operator==(const AlarmEvent&) const = default;
+};
+
 class DeviceRegistry {
  public:
   virtual ~DeviceRegistry() = default;
@@ -451,13 +494,39 @@ class UserDirectory {
   virtual Result<int64_t> PurgeExpiredTokens(Time now) = 0;
 };
 
+// The fleet monitor's memory: connectivity transitions and alarm history.
+class FleetHealthLog {
+ public:
+  virtual ~FleetHealthLog() = default;
+
+  // Appends the transitions (in order) and makes each cart's last one its current state, in one
+  // transaction. A transition already stored (same cart, at, from and to) is skipped, so a retry
+  // is harmless. kNotFound for an unregistered cart (nothing applied).
+  virtual Status RecordConnectivity(std::span<const ConnectivityTransition> transitions) = 0;
+  // Every cart's current state, ordered by cart id (carts with no transition yet are absent).
+  virtual Result<std::vector<CartConnectivity>> ListConnectivity() = 0;
+  // One cart's transitions, newest first, at most `limit`, those before `before` if given.
+  virtual Result<std::vector<ConnectivityTransition>> ListConnectivityTransitions(const CartId& cart, size_t limit,
+                                                                                  std::optional<Time> before) = 0;
+
+  // Keeps one alarm notification. The same event again (alarm, subject, at, firing) is Ok and
+  // changes nothing.
+  virtual Status RecordAlarmEvent(const AlarmEvent& event) = 0;
+  // Newest first (ties by alarm, subject), at most `limit`, those before `before` if given.
+  virtual Result<std::vector<AlarmEvent>> ListAlarmEvents(size_t limit, std::optional<Time> before) = 0;
+  // The firing events not followed by a resolution of the same (alarm, subject), ordered by
+  // (alarm, subject): what is firing now.
+  virtual Result<std::vector<AlarmEvent>> ListFiringAlarms() = 0;
+};
+
 class AuditLog;  // store/audit_log.h
 
 class EntityStore : public DeviceRegistry,
                     public Catalog,
                     public SessionLedger,
                     public AccountDirectory,
-                    public UserDirectory {
+                    public UserDirectory,
+                    public FleetHealthLog {
  public:
   // The API's request audit log (hash-chained), kept in the same database.
   virtual AuditLog& audit() = 0;

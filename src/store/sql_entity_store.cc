@@ -217,7 +217,38 @@ CREATE TABLE proximity_challenges (
   expires_at_us BIGINT NOT NULL
 );
 )sql";
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}};
+  // The fleet monitor: each cart's link state with its history, and alarm notifications.
+  static const std::string v6 = R"sql(
+CREATE TABLE cart_connectivity (
+  cart_id       TEXT PRIMARY KEY REFERENCES carts (id),
+  state         TEXT NOT NULL CHECK (state IN ('online', 'stale', 'offline')),
+  since_us      BIGINT NOT NULL,
+  cause         TEXT NOT NULL,
+  connection_us BIGINT
+);
+CREATE TABLE connectivity_transitions (
+  cart_id       TEXT NOT NULL REFERENCES carts (id),
+  at_us         BIGINT NOT NULL,
+  from_state    TEXT NOT NULL CHECK (from_state IN ('online', 'stale', 'offline')),
+  to_state      TEXT NOT NULL CHECK (to_state IN ('online', 'stale', 'offline')),
+  cause         TEXT NOT NULL,
+  connection_us BIGINT,
+  PRIMARY KEY (cart_id, at_us, from_state, to_state)
+);
+CREATE TABLE alarm_events (
+  alarm     TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  at_us     BIGINT NOT NULL,
+  firing    INTEGER NOT NULL,
+  severity  TEXT NOT NULL CHECK (severity IN ('page', 'notify')),
+  value     TEXT NOT NULL,
+  threshold TEXT NOT NULL,
+  summary   TEXT NOT NULL,
+  PRIMARY KEY (alarm, subject, at_us, firing)
+);
+CREATE INDEX alarm_events_by_time ON alarm_events (at_us);
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}, {v6}};
   return migrations;
 }
 
@@ -401,11 +432,13 @@ class SqlEntityStore final : public EntityStore {
             "SELECT c.id, c.store_id, c.serial, c.cert_fingerprint, c.public_key_pem, c.certificate_pem, c.status, "
             "c.registered_at_us, s.region, st.seq, st.reported_at_us, st.state, st.battery_pct, st.battery_mv, "
             "st.charging, st.link, st.rssi_dbm, st.location_json, st.firmware, m.in_maintenance, m.reason, m.since_us, "
-            "a.last_seen_us, a.fault_code, a.fault_severity, a.fault_at_us, a.clock_offset_us, a.clock_offset_at_us "
+            "a.last_seen_us, a.fault_code, a.fault_severity, a.fault_at_us, a.clock_offset_us, a.clock_offset_at_us, "
+            "k.cart_id, k.state, k.since_us, k.cause, k.connection_us "
             "FROM carts c JOIN stores s ON s.id = c.store_id "
             "LEFT JOIN cart_state st ON st.cart_id = c.id "
             "LEFT JOIN cart_maintenance m ON m.cart_id = c.id "
             "LEFT JOIN cart_activity a ON a.cart_id = c.id "
+            "LEFT JOIN cart_connectivity k ON k.cart_id = c.id "
             "WHERE (CAST($1 AS TEXT) IS NULL OR c.store_id = $1) AND (CAST($2 AS TEXT) IS NULL OR s.region = $2) "
             "AND (CAST($3 AS TEXT) IS NULL OR st.firmware = $3) "
             "AND (CAST($4 AS BIGINT) IS NULL OR st.battery_pct < $4) AND c.id > $5 "
@@ -435,6 +468,9 @@ class SqlEntityStore final : public EntityStore {
           o.activity->clock_offset = Duration(*off);
           o.activity->clock_offset_at = FromMicros(r.Int(27));
         }
+      }
+      if (!r.IsNull(28)) {
+        CW_ASSIGN_OR_RETURN(o.connectivity, ReadConnectivity(r, 28));
       }
       out.push_back(std::move(o));
     }
@@ -873,6 +909,89 @@ class SqlEntityStore final : public EntityStore {
     return db_->Exec("DELETE FROM api_tokens WHERE expires_at_us < $1", {Micros(now)});
   }
 
+  // ---- FleetHealthLog ----------------------------------------------------------------------------
+
+  Status RecordConnectivity(std::span<const ConnectivityTransition> transitions) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      for (const auto& t : transitions) {
+        CW_RETURN_IF_ERROR(RequireCart(tx, t.cart));
+        Value connection = t.connection ? Value(Micros(*t.connection)) : sql::Null();
+        CW_ASSIGN_OR_RETURN(int64_t added,
+                            tx.Exec("INSERT INTO connectivity_transitions (cart_id, at_us, from_state, to_state, cause, "
+                                    "connection_us) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                                    {t.cart.str(), Micros(t.at), std::string(Name(t.from)), std::string(Name(t.to)),
+                                     t.cause, connection}));
+        if (added == 0) continue;  // a retry of one already kept
+        CW_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO cart_connectivity (cart_id, state, since_us, cause, connection_us) VALUES "
+                    "($1, $2, $3, $4, $5) ON CONFLICT (cart_id) DO UPDATE SET state = excluded.state, "
+                    "since_us = excluded.since_us, cause = excluded.cause, connection_us = CASE WHEN "
+                    "excluded.connection_us IS NOT NULL AND (cart_connectivity.connection_us IS NULL OR "
+                    "excluded.connection_us > cart_connectivity.connection_us) THEN excluded.connection_us "
+                    "ELSE cart_connectivity.connection_us END",
+                    {t.cart.str(), std::string(Name(t.to)), Micros(t.at), t.cause, connection})
+                .status());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<CartConnectivity>> ListConnectivity() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT cart_id, state, since_us, cause, connection_us FROM "
+                                              "cart_connectivity ORDER BY cart_id"));
+    std::vector<CartConnectivity> out;
+    for (const auto& r : rows) {
+      CW_ASSIGN_OR_RETURN(CartConnectivity c, ReadConnectivity(r, 0));
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<std::vector<ConnectivityTransition>> ListConnectivityTransitions(const CartId& cart, size_t limit,
+                                                                          std::optional<Time> before) override {
+    CW_ASSIGN_OR_RETURN(
+        Rows rows, db_->Query("SELECT from_state, to_state, at_us, cause, connection_us FROM connectivity_transitions "
+                              "WHERE cart_id = $1 AND at_us < $2 ORDER BY at_us DESC, from_state, to_state LIMIT $3",
+                              {cart.str(), before ? Micros(*before) : INT64_MAX, static_cast<int64_t>(limit)}));
+    std::vector<ConnectivityTransition> out;
+    for (const auto& r : rows) {
+      auto from = ParseLinkState(r.Text(0));
+      auto to = ParseLinkState(r.Text(1));
+      if (!from || !to) return Corruption("cart " + cart.str() + " has a transition with an unknown state");
+      ConnectivityTransition t{cart, *from, *to, FromMicros(r.Int(2)), r.Text(3), std::nullopt};
+      if (auto c = r.OptInt(4)) t.connection = FromMicros(*c);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  Status RecordAlarmEvent(const AlarmEvent& e) override {
+    return db_
+        ->Exec("INSERT INTO alarm_events (alarm, subject, at_us, firing, severity, value, threshold, summary) VALUES "
+               "($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+               {e.alarm, e.subject, Micros(e.at), int64_t{e.firing}, std::string(Name(e.severity)), FromDouble(e.value),
+                FromDouble(e.threshold), e.summary})
+        .status();
+  }
+
+  Result<std::vector<AlarmEvent>> ListAlarmEvents(size_t limit, std::optional<Time> before) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kAlarmColumns) +
+                                                  " WHERE at_us < $1 ORDER BY at_us DESC, alarm, subject, firing LIMIT $2",
+                                              {before ? Micros(*before) : INT64_MAX, static_cast<int64_t>(limit)}));
+    return ReadAlarms(rows);
+  }
+
+  Result<std::vector<AlarmEvent>> ListFiringAlarms() override {
+    CW_ASSIGN_OR_RETURN(
+        Rows rows,
+        db_->Query(std::string(kAlarmColumns) +
+                   " e WHERE firing = 1 AND NOT EXISTS (SELECT 1 FROM alarm_events r WHERE r.alarm = e.alarm AND "
+                   "r.subject = e.subject AND r.at_us >= e.at_us AND r.firing = 0) AND NOT EXISTS (SELECT 1 FROM "
+                   "alarm_events f WHERE f.alarm = e.alarm AND f.subject = e.subject AND f.firing = 1 AND "
+                   "f.at_us > e.at_us) ORDER BY alarm, subject"));
+    return ReadAlarms(rows);
+  }
+
   Status Migrate(Clock& clock) { return db_->Migrate(Migrations(), Micros(clock.Now())); }
 
  private:
@@ -977,6 +1096,30 @@ class SqlEntityStore final : public EntityStore {
                                               {id.str()}));
     for (const auto& f : faults) s.fault_codes.push_back(f.Text(0));
     return s;
+  }
+
+  static constexpr std::string_view kAlarmColumns =
+      "SELECT alarm, subject, at_us, firing, severity, value, threshold, summary FROM alarm_events";
+
+  static Result<std::vector<AlarmEvent>> ReadAlarms(const Rows& rows) {
+    std::vector<AlarmEvent> out;
+    for (const auto& r : rows) {
+      AlarmEvent e{r.Text(0), r.Text(1), r.Int(3) != 0,
+                   r.Text(4) == "page" ? AlarmSeverity::kPage : AlarmSeverity::kNotify,
+                   FromMicros(r.Int(2)), ToDouble(r.Text(5)), ToDouble(r.Text(6)), r.Text(7)};
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  // Columns: cart_id, state, since_us, cause, connection_us from `first`.
+  static Result<CartConnectivity> ReadConnectivity(const sql::Row& r, size_t first) {
+    auto state = ParseLinkState(r.Text(first + 1));
+    if (!state) return Corruption("cart " + r.Text(first) + " has unknown link state " + r.Text(first + 1));
+    CW_ASSIGN_OR_RETURN(CartId cart, CartId::Parse(r.Text(first)));
+    CartConnectivity c{cart, *state, FromMicros(r.Int(first + 2)), r.Text(first + 3), std::nullopt};
+    if (auto at = r.OptInt(first + 4)) c.connection = FromMicros(*at);
+    return c;
   }
 
   static Status RequireCart(Tx& tx, const CartId& cart) {

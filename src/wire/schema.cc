@@ -224,4 +224,6 @@ Status SchemaSet::ValidateRejectNotice(const Value& doc) const {
   return impl_->Validate("reject-notice.json", doc);
 }
 
+Status SchemaSet::ValidateStatus(const Value& doc) const { return impl_->Validate("status.json", doc); }
+
 }  // namespace cw::wire

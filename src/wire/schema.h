@@ -24,6 +24,7 @@ class SchemaSet {
   Status ValidateEvent(EventType type, const rapidjson::Value& doc) const;
   Status ValidateCommand(CommandKind kind, const rapidjson::Value& doc) const;
   Status ValidateRejectNotice(const rapidjson::Value& doc) const;
+  Status ValidateStatus(const rapidjson::Value& doc) const;
 
   ~SchemaSet();
   SchemaSet(const SchemaSet&) = delete;

@@ -23,6 +23,7 @@
 #include "wire/envelope.h"
 #include "wire/event.h"
 #include "wire/proximity.h"
+#include "wire/status.h"
 
 namespace cw {
 namespace {
@@ -340,13 +341,25 @@ TEST(FleetSimulator, LostLinkFiresTheLastWillAndFailoverRunsOverLteM) {
   EXPECT_EQ(summary->buffered, 0u);
 
   std::lock_guard lock(status.mu);
-  std::map<std::string, std::vector<std::string>> timeline;
-  for (const auto& m : status.messages) timeline[wire::ParseStatusTopic(m.topic)->str()].push_back(m.payload);
+  std::map<std::string, std::vector<wire::StatusMessage>> timeline;
+  for (const auto& m : status.messages) {
+    auto parsed = wire::ParseStatusPayload(m.payload);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    timeline[wire::ParseStatusTopic(m.topic)->str()].push_back(*parsed);
+  }
   ASSERT_EQ(timeline.size(), 5u);
   for (const auto& [cart, seen] : timeline) {
     // online (Wi-Fi) → offline (will, Wi-Fi lost) → online (LTE-M) → offline (will, LTE-M lost) → online
     std::vector<std::string> want = {"online", "offline", "online", "offline", "online"};
-    EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + std::min(seen.size(), want.size())), want) << cart;
+    std::vector<std::string> got;
+    for (size_t i = 0; i < std::min(seen.size(), want.size()); ++i) got.emplace_back(wire::Name(seen[i].presence));
+    EXPECT_EQ(got, want) << cart;
+    // Each will names the connection its birth announced, and every reconnect is a newer one.
+    ASSERT_GE(seen.size(), 5u) << cart;
+    EXPECT_EQ(seen[1].connected_at, seen[0].connected_at) << cart;
+    EXPECT_EQ(seen[3].connected_at, seen[2].connected_at) << cart;
+    EXPECT_LT(seen[0].connected_at, seen[2].connected_at) << cart;
+    EXPECT_LT(seen[2].connected_at, seen[4].connected_at) << cart;
   }
 
   std::lock_guard lock2(events.mu);
@@ -432,7 +445,11 @@ TEST(FleetSimulator, ScenarioFaultsReachTheCloud) {
   // A cart whose battery died drops its link: the broker says so with its last-will.
   std::lock_guard lock2(status.mu);
   std::map<std::string, std::string> last_status;
-  for (const auto& m : status.messages) last_status[wire::ParseStatusTopic(m.topic)->str()] = m.payload;
+  for (const auto& m : status.messages) {
+    auto parsed = wire::ParseStatusPayload(m.payload);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    last_status[wire::ParseStatusTopic(m.topic)->str()] = wire::Name(parsed->presence);
+  }
   for (const auto& cart : cliffed) EXPECT_EQ(last_status[cart], "offline") << cart;
 }
 

@@ -1,5 +1,6 @@
 #include "core/time_format.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -102,6 +103,28 @@ Result<Time> ParseRfc3339(std::string_view s) {
     return s[pos] == '+' ? t - offset : t + offset;
   }
   return Bad(s, kWant);
+}
+
+Result<Duration> ParseDuration(std::string_view text) {
+  auto bad = [&] { return InvalidArgument("duration '" + std::string(text) + "' is not like 2h, 10m, 45s or 1h30m"); };
+  if (text.empty()) return InvalidArgument("empty duration");
+  Duration total{};
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), n);
+    size_t j = static_cast<size_t>(end - text.data());
+    if (ec != std::errc() || j == i || j == text.size() || n > 100000000) return bad();
+    switch (text[j]) {
+      case 'h': total += std::chrono::hours(n); break;
+      case 'm': total += std::chrono::minutes(n); break;
+      case 's': total += std::chrono::seconds(n); break;
+      default: return bad();
+    }
+    i = j + 1;
+  }
+  if (total <= Duration::zero()) return InvalidArgument("duration must be positive");
+  return total;
 }
 
 }  // namespace cw

@@ -19,4 +19,8 @@ Result<Time> ParseWireTime(std::string_view text);
 // for operator input such as `--since`.
 Result<Time> ParseRfc3339(std::string_view text);
 
+// "2h", "10m", "45s", "1h30m" → a positive duration (configuration, CLI flags). InvalidArgument
+// otherwise.
+Result<Duration> ParseDuration(std::string_view text);
+
 }  // namespace cw

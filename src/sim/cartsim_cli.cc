@@ -18,27 +18,6 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 }  // namespace
 
-Result<Duration> ParseDuration(const std::string& text) {
-  if (text.empty()) return InvalidArgument("empty duration");
-  Duration total{};
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (j == i || j == text.size()) return InvalidArgument("duration '" + text + "' is not like 2h, 10m, 45s or 1h30m");
-    int64_t n = std::stoll(text.substr(i, j - i));
-    switch (text[j]) {
-      case 'h': total += std::chrono::hours(n); break;
-      case 'm': total += std::chrono::minutes(n); break;
-      case 's': total += std::chrono::seconds(n); break;
-      default: return InvalidArgument("duration '" + text + "' is not like 2h, 10m, 45s or 1h30m");
-    }
-    i = j + 1;
-  }
-  if (total <= Duration::zero()) return InvalidArgument("duration must be positive");
-  return total;
-}
-
 Status ParseBrokerUrl(const std::string& url, SessionOptions& out) {
   constexpr std::string_view kScheme = "mqtts://";
   if (url.rfind(kScheme, 0) != 0) return InvalidArgument("--broker must be mqtts://HOST:PORT (carts speak TLS only)");

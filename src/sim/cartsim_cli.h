@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/time_format.h"  // ParseDuration
 #include "core/status.h"
 #include "sim/fleet.h"
 
@@ -11,8 +12,6 @@ namespace cw::sim {
 
 int RunCartsim(int argc, char** argv);
 
-// "2h", "10m", "45s", "1h30m" → duration. InvalidArgument otherwise.
-Result<Duration> ParseDuration(const std::string& text);
 // "mqtts://host:port" → host and port.
 Status ParseBrokerUrl(const std::string& url, SessionOptions& out);
 // A scenario file (TOML: [shoppers] and [offline] tables) applied onto `options`. Unknown keys are

@@ -5,6 +5,7 @@
 #include <toml.hpp>
 
 #include "core/files.h"
+#include "core/time_format.h"
 
 namespace cw {
 namespace {
@@ -41,6 +42,17 @@ class TableReader {
                                        " to " + std::to_string(max)));
     }
     out = v.as_integer();
+    return Status::Ok();
+  }
+
+  // A duration such as "90s", "5m", "1h30m".
+  Status Dur(const std::string& key, Duration& out) {
+    known_.push_back(key);
+    if (!table_.contains(key)) return Status::Ok();
+    const toml::value& v = table_.at(key);
+    auto d = v.is_string() ? ParseDuration(v.as_string().str) : Result<Duration>(InvalidArgument("not a string"));
+    if (!d.ok()) return InvalidArgument(At(v, "[" + name_ + "] " + key + " must be a duration such as \"90s\", \"5m\" or \"1h30m\""));
+    out = *d;
     return Status::Ok();
   }
 
@@ -84,7 +96,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   try {
     std::istringstream in(text);
     toml::value root = toml::parse(in, origin);
-    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "api", "log"};
+    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "api", "monitor", "log"};
     for (const auto& [key, value] : root.as_table()) {
       if (std::find(kSections.begin(), kSections.end(), key) == kSections.end() || !value.is_table()) {
         return InvalidArgument(At(value, "unknown section [" + key + "]"));
@@ -118,6 +130,27 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
       }
       return r.String("web_root", config.api.web_root);
     }));
+    CW_RETURN_IF_ERROR(read("monitor", [&](TableReader& r) {
+      Config::Monitor& m = config.monitor;
+      CW_RETURN_IF_ERROR(r.Dur("tick", m.tick));
+      CW_RETURN_IF_ERROR(r.String("webhook", m.webhook));
+      if (!m.webhook.empty() && !m.webhook.starts_with("http://") && !m.webhook.starts_with("https://")) {
+        return InvalidArgument("[monitor] webhook must be an http:// or https:// URL");
+      }
+      CW_RETURN_IF_ERROR(r.String("broker_log", m.broker_log));
+      CW_RETURN_IF_ERROR(r.Dur("active_cadence", m.active_cadence));
+      CW_RETURN_IF_ERROR(r.Dur("idle_cadence", m.idle_cadence));
+      CW_RETURN_IF_ERROR(r.Dur("outside_cadence", m.outside_cadence));
+      CW_RETURN_IF_ERROR(r.Dur("offline_after", m.offline_after));
+      CW_RETURN_IF_ERROR(r.Dur("connected_drop_window", m.connected_drop_window));
+      CW_RETURN_IF_ERROR(r.Dur("error_rate_window", m.error_rate_window));
+      CW_RETURN_IF_ERROR(r.Dur("error_rate_for", m.error_rate_for));
+      CW_RETURN_IF_ERROR(r.Dur("latency_window", m.latency_window));
+      CW_RETURN_IF_ERROR(r.Dur("latency_for", m.latency_for));
+      CW_RETURN_IF_ERROR(r.Dur("latency_baseline_warmup", m.latency_baseline_warmup));
+      CW_RETURN_IF_ERROR(r.Int("latency_floor_ms", 0, 60000, m.latency_floor_ms));
+      return r.Dur("auth_failures_window", m.auth_failures_window);
+    }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));
   } catch (const std::exception& e) {  // start-up only: toml11 reports syntax errors by exception
     return InvalidArgument(OneLine(e.what()));
@@ -126,6 +159,8 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   if (config.stores.telemetry.empty()) config.stores.telemetry = "rocksdb:" + data_dir + "/telemetry";
   if (config.stores.blobs.empty()) config.stores.blobs = "file:" + data_dir + "/blobs";
   if (config.stores.vault.empty()) config.stores.vault = "sqlite:" + data_dir + "/vault.db";
+  if (config.monitor.broker_log.empty()) config.monitor.broker_log = data_dir + "/broker/mosquitto.log";
+  if (config.monitor.broker_log == "off") config.monitor.broker_log.clear();
   if (config.stores.vault_key_file.empty()) config.stores.vault_key_file = data_dir + "/keys/vault.keys";
   CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
   CW_RETURN_IF_ERROR(ParseHostPort(config.api.listen).status().WithContext(origin + ": [api] listen"));

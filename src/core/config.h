@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace cw {
@@ -38,6 +39,25 @@ struct Config {
     std::string metrics_token;              // bearer token for Prometheus at /metrics; "" for none
   } api;
 
+  // The fleet monitor (docs/observability.md). Alarm thresholds are fixed; their durations are
+  // here so that a test rig can run a 15-minute rule in seconds.
+  struct Monitor {
+    Duration tick = std::chrono::seconds(5);  // how often silence and the alarms are evaluated
+    std::string webhook;     // http(s) URL alarm notifications and the error digest are POSTed to
+    std::string broker_log;  // the managed broker's log; default DATA_DIR/broker/mosquitto.log, "off": none
+    Duration active_cadence = std::chrono::seconds(60);
+    Duration idle_cadence = std::chrono::minutes(5);
+    Duration outside_cadence = std::chrono::hours(1);
+    Duration offline_after = std::chrono::minutes(15);
+    Duration connected_drop_window = std::chrono::minutes(5);
+    Duration error_rate_window = std::chrono::minutes(1);
+    Duration error_rate_for = std::chrono::minutes(10);
+    Duration latency_window = std::chrono::minutes(5);  // also the slice of per-cart statistics
+    Duration latency_for = std::chrono::minutes(15);
+    Duration latency_baseline_warmup = std::chrono::minutes(15);
+    int64_t latency_floor_ms = 50;
+    Duration auth_failures_window = std::chrono::minutes(5);
+  } monitor;
   struct Log {
     std::string level = "info";
   } log;

@@ -82,6 +82,15 @@ std::optional<CartStats> CartStatsTable::Get(const CartId& cart, Time now, Durat
   return s;
 }
 
+std::vector<std::pair<CartId, Time>> CartStatsTable::LastSeen() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<CartId, Time>> out;
+  for (const auto& [id, e] : carts_) {
+    if (e.last_seen_at) out.emplace_back(id, *e.last_seen_at);
+  }
+  return out;
+}
+
 std::vector<CartId> CartStatsTable::Carts() const {
   std::lock_guard lock(mu_);
   std::vector<CartId> out;

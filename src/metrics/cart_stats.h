@@ -57,6 +57,8 @@ class CartStatsTable {
   LatencySketch Latency(const CartId& cart, Time from, Time to) const;
   // Carts with any figures, in id order.
   std::vector<CartId> Carts() const;
+  // When each cart was last heard from (any message: stored, rejected or a duplicate), in id order.
+  std::vector<std::pair<CartId, Time>> LastSeen() const;
   // The width of one slice: Latency(cart, now − w − slice(), now) covers at least the last w.
   Duration slice() const { return options_.slice; }
 

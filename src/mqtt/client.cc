@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 
 namespace cw::mqtt {
 
@@ -28,6 +29,8 @@ struct Client::State {
   std::set<int> in_flight;  // published mids not yet acknowledged
   std::map<int, int> suback;  // mid → granted qos of the first topic
   Handler handler;
+  std::function<void(bool)> on_connection;
+  std::vector<std::pair<std::string, int>> subscriptions;  // restored after a reconnect
   bool loop_started = false;
 };
 
@@ -55,19 +58,32 @@ Result<std::unique_ptr<Client>> Client::Create(const ClientOptions& o) {
   }
   mosquitto_reconnect_delay_set(st->mosq, 1, 30, true);
 
-  mosquitto_connect_callback_set(st->mosq, [](mosquitto*, void* obj, int rc) {
+  mosquitto_connect_callback_set(st->mosq, [](mosquitto* m, void* obj, int rc) {
     auto* s = static_cast<State*>(obj);
-    std::lock_guard lock(s->mu);
-    s->connack_rc = rc;
-    s->connected = rc == 0;
-    s->cv.notify_all();
+    std::function<void(bool)> tell;
+    {
+      std::lock_guard lock(s->mu);
+      s->connack_rc = rc;
+      s->connected = rc == 0;
+      s->cv.notify_all();
+      if (rc != 0) return;
+      // Not waited for: a refusal after a reconnect shows in the broker's log, not here.
+      for (const auto& [filter, qos] : s->subscriptions) mosquitto_subscribe(m, nullptr, filter.c_str(), qos);
+      tell = s->on_connection;
+    }
+    if (tell) tell(true);
   });
   mosquitto_disconnect_callback_set(st->mosq, [](mosquitto*, void* obj, int) {
     auto* s = static_cast<State*>(obj);
-    std::lock_guard lock(s->mu);
-    s->connected = false;
-    s->disconnects++;
-    s->cv.notify_all();
+    std::function<void(bool)> tell;
+    {
+      std::lock_guard lock(s->mu);
+      s->connected = false;
+      s->disconnects++;
+      s->cv.notify_all();
+      tell = s->on_connection;
+    }
+    if (tell) tell(false);
   });
   mosquitto_publish_callback_set(st->mosq, [](mosquitto*, void* obj, int mid) {
     auto* s = static_cast<State*>(obj);
@@ -104,6 +120,11 @@ Client::~Client() {
 void Client::SetMessageHandler(Handler handler) {
   std::lock_guard lock(state_->mu);
   state_->handler = std::move(handler);
+}
+
+void Client::SetConnectionHandler(std::function<void(bool)> handler) {
+  std::lock_guard lock(state_->mu);
+  state_->on_connection = std::move(handler);
 }
 
 Status Client::Connect(std::chrono::milliseconds timeout) {
@@ -145,6 +166,7 @@ Status Client::Subscribe(const std::string& filter, int qos, std::chrono::millis
   int granted = s.suback[mid];
   s.suback.erase(mid);
   if (granted >= 0x80) return PermissionDenied("broker refused subscription to " + filter);
+  s.subscriptions.emplace_back(filter, qos);
   return Status::Ok();
 }
 

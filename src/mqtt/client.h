@@ -57,10 +57,14 @@ class Client {
 
   // Set before Connect. Runs on the network thread.
   void SetMessageHandler(Handler handler);
+  // Told true after every successful (re)connect and false after every lost connection. Set
+  // before Connect. Runs on the network thread; must not call this client's blocking methods.
+  void SetConnectionHandler(std::function<void(bool connected)> handler);
 
   // Connects and waits for the broker's CONNACK. Unavailable if the TCP/TLS connection fails or
   // the broker closes it; PermissionDenied if the broker refuses the CONNECT; DeadlineExceeded on
-  // timeout. After success the network thread reconnects by itself with backoff.
+  // timeout. After success the network thread reconnects by itself with backoff, and subscribes
+  // again to every filter Subscribe() was given (a clean session starts with none).
   Status Connect(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Subscribes and waits for the SUBACK. PermissionDenied if the broker refused the filter.

@@ -36,6 +36,28 @@ TEST(Config, BadTypeSyntaxAndValueAreErrors) {
   EXPECT_NE(c.error().message().find("not host:port"), std::string::npos);
 }
 
+TEST(Config, MonitorDurationsAndWebhook) {
+  auto d = ParseConfig("/data", "", "f");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->monitor.latency_for, std::chrono::minutes(15));
+  EXPECT_EQ(d->monitor.broker_log, "/data/broker/mosquitto.log");
+  auto c = ParseConfig("/d",
+                       "[monitor]\ntick = \"1s\"\nlatency_for = \"15s\"\nwebhook = \"https://hooks.example/cw\"\n"
+                       "broker_log = \"off\"\n",
+                       "f");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->monitor.tick, std::chrono::seconds(1));
+  EXPECT_EQ(c->monitor.latency_for, std::chrono::seconds(15));
+  EXPECT_EQ(c->monitor.webhook, "https://hooks.example/cw");
+  EXPECT_EQ(c->monitor.broker_log, "");
+  auto bad = ParseConfig("/d", "[monitor]\nerror_rate_for = \"ten minutes\"\n", "cartwright.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("cartwright.toml:2: [monitor] error_rate_for must be a duration"),
+            std::string::npos)
+      << bad.error().message();
+  EXPECT_FALSE(ParseConfig("/d", "[monitor]\nwebhook = \"ftp://x\"\n", "f").ok());
+}
+
 TEST(HostPort, Parses) {
   auto hp = ParseHostPort("127.0.0.1:8883");
   ASSERT_TRUE(hp.ok());

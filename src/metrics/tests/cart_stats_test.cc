@@ -31,6 +31,9 @@ TEST(CartStatsTable, CountsWhatEachCartSentAndWhenItWasLastSeen) {
   EXPECT_NEAR(*s.p99, 0.120, 0.120 * 0.01);
   EXPECT_FALSE(t.Get(kOther, kT0, minutes(15)).has_value());
   EXPECT_EQ(t.Carts(), std::vector<CartId>{kCart});
+  // A rejected message is a sign of life too.
+  t.RecordRejected(kOther, kT0 + minutes(4));
+  EXPECT_EQ(t.LastSeen(), (std::vector<std::pair<CartId, Time>>{{kCart, kT0 + minutes(3)}, {kOther, kT0 + minutes(4)}}));
 }
 
 TEST(CartStatsTable, PercentilesCoverTheWindowAskedForAndTheHourIsKept) {

@@ -1,0 +1,213 @@
+#include "monitor/fleet_monitor.h"
+
+#include "core/log.h"
+#include "wire/json.h"
+#include "wire/status.h"
+#include "wire/topic.h"
+
+namespace cw::monitor {
+
+namespace {
+
+// The cadence a health report announces; nullopt for other events.
+std::optional<Cadence> CadenceOfEvent(const ingest::RoutedEvent& e) {
+  if (e.event->type != wire::EventType::kHealth || !e.doc) return std::nullopt;
+  auto state = wire::GetString(*e.doc, "state");
+  bool outside = false;
+  auto loc = e.doc->FindMember("location");
+  if (loc != e.doc->MemberEnd() && loc->value.IsObject()) outside = loc->value.HasMember("lat");
+  return CadenceOf(state.value_or(""), outside);
+}
+
+}  // namespace
+
+FleetMonitor::FleetMonitor(MonitorOptions options, store::EntityStore& entities, metrics::Registry& metrics,
+                           const metrics::CartStatsTable* per_cart, Clock& clock, std::function<IngestTotals()> ingest,
+                           std::vector<AlarmSink*> sinks)
+    : options_(std::move(options)),
+      entities_(entities),
+      per_cart_(per_cart),
+      clock_(clock),
+      ingest_(std::move(ingest)),
+      tracker_(options_.connectivity),
+      alarms_(options_.alarms, &entities, std::move(sinks)),
+      transitions_total_(metrics.AddCounter("cw_connectivity_transitions_total",
+                                            "Changes of carts' link state, by the state entered", {"to"})),
+      status_messages_(metrics.AddCounter("cw_status_messages_total",
+                                          "Births and wills on carts/+/status, by kind (malformed: refused)",
+                                          {"kind"})),
+      auth_failures_total_(metrics.AddCounter("cw_broker_auth_failures_total",
+                                              "Clients the broker refused: TLS handshakes and CONNECTs", {"kind"})),
+      firing_(metrics.AddGauge("cw_alarms_firing", "Alarms firing now, by alarm", {"alarm"})) {
+  if (!options_.broker_log.empty()) broker_log_ = std::make_unique<BrokerLogFollower>(options_.broker_log);
+  metrics.AddGaugeFunction("cw_carts_connected", "Carts online: connected and heard from within their cadence",
+                           [this] { return static_cast<double>(tracker_.counts().online); });
+  metrics.AddGaugeFunction("cw_carts_stale", "Carts silent for more than twice their cadence, not yet offline",
+                           [this] { return static_cast<double>(tracker_.counts().stale); });
+  metrics.AddGaugeFunction("cw_carts_offline", "Carts known to be disconnected (will, long silence, broker lost)",
+                           [this] { return static_cast<double>(tracker_.counts().offline); });
+  for (auto s : {store::LinkState::kOnline, store::LinkState::kStale, store::LinkState::kOffline}) {
+    transitions_total_.With({std::string(store::Name(s))});
+  }
+  for (const char* k : {"online", "offline", "malformed"}) status_messages_.With({k});
+  for (auto f : kAllAuthFailures) auth_failures_total_.With({std::string(Name(f))});
+  for (const char* a : {AlarmEngine::kConnectedDrop, AlarmEngine::kIngestErrorRate, AlarmEngine::kCartLatency,
+                        AlarmEngine::kAuthFailures}) {
+    firing_.With({a});
+  }
+}
+
+FleetMonitor::~FleetMonitor() { Stop(); }
+
+Status FleetMonitor::Restore() {
+  CW_ASSIGN_OR_RETURN(auto kept, entities_.ListConnectivity());
+  std::map<CartId, store::CartOverview> fleet;
+  store::FleetQuery q;
+  q.limit = 500;
+  for (;;) {
+    CW_ASSIGN_OR_RETURN(auto page, entities_.ListFleet(q));
+    for (auto& c : page) fleet.emplace(c.cart.id, std::move(c));
+    if (page.size() < q.limit) break;
+    q.after = fleet.rbegin()->first;
+  }
+  for (const auto& k : kept) {
+    std::optional<Time> last_seen;
+    Cadence cadence = Cadence::kIdle;
+    if (auto it = fleet.find(k.cart); it != fleet.end()) {
+      if (it->second.activity) last_seen = it->second.activity->last_seen_at;
+      if (it->second.state) {
+        cadence = CadenceOf(it->second.state->state, it->second.state->location_json.find("\"lat\"") != std::string::npos);
+      }
+    }
+    tracker_.Restore(k, last_seen, cadence);
+  }
+  return alarms_.Restore();
+}
+
+Status FleetMonitor::Start() {
+  CW_ASSIGN_OR_RETURN(status_, mqtt::Client::Create(options_.broker));
+  status_->SetMessageHandler([this](const mqtt::Message& m) { OnStatusMessage(m.topic, m.payload); });
+  status_->SetConnectionHandler([this](bool up) {
+    // Without the broker no cart reaches the cloud; on its return the retained births arrive
+    // again through the restored subscription.
+    if (!up) tracker_.OnBrokerLost(clock_.Now());
+    log::Warn(up ? "monitor.broker_connected" : "monitor.broker_lost", {});
+  });
+  CW_RETURN_IF_ERROR(status_->Connect().WithContext("fleet monitor"));
+  CW_RETURN_IF_ERROR(status_->Subscribe(std::string(wire::kAllStatusFilter), 1).WithContext("fleet monitor"));
+  {
+    std::lock_guard lock(run_mu_);
+    stopping_ = false;
+  }
+  ticker_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void FleetMonitor::Stop() {
+  {
+    std::lock_guard lock(run_mu_);
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  if (status_) {
+    status_->SetConnectionHandler(nullptr);
+    status_->Disconnect();
+  }
+  // What the last tick could not keep gets one more try.
+  TickOnce();
+}
+
+void FleetMonitor::Run() {
+  std::unique_lock lock(run_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    TickOnce();
+    lock.lock();
+    run_cv_.wait_for(lock, options_.tick, [this] { return stopping_; });
+  }
+}
+
+void FleetMonitor::OnStatusMessage(const std::string& topic, const std::string& payload) {
+  auto cart = wire::ParseStatusTopic(topic);
+  auto status = wire::ParseStatusPayload(payload);
+  if (!cart.ok() || !status.ok()) {
+    status_messages_.With({"malformed"}).Inc();
+    log::Warn("monitor.status_malformed",
+              {{"topic", topic}, {"error", !cart.ok() ? cart.error().ToString() : status.error().ToString()}});
+    return;
+  }
+  status_messages_.With({std::string(wire::Name(status->presence))}).Inc();
+  tracker_.OnStatus(*cart, *status, clock_.Now());
+}
+
+Status FleetMonitor::OnBatch(std::span<const ingest::RoutedEvent> events) {
+  for (const auto& e : events) {
+    if (e.redelivered) continue;
+    tracker_.OnEvent(e.event->cart, e.event->received_at, CadenceOfEvent(e));
+  }
+  return Status::Ok();
+}
+
+void FleetMonitor::TickOnce() {
+  std::lock_guard lock(tick_mu_);
+  Time now = clock_.Now();
+  if (broker_log_) {
+    std::string lines = broker_log_->ReadNewLines();
+    size_t start = 0;
+    while (start < lines.size()) {
+      size_t end = lines.find('\n', start);
+      std::string_view line(lines.data() + start, end - start);
+      std::string detail;
+      if (auto failure = ClassifyBrokerLogLine(line, &detail)) {
+        auth_failures_++;
+        auth_failures_total_.With({std::string(Name(*failure))}).Inc();
+        log::Info("monitor.broker_auth_failure", {{"kind", std::string(Name(*failure))}, {"detail", detail}});
+      }
+      start = end + 1;
+    }
+  }
+  // Rejected messages are signs of life too (a cart whose firmware sends malformed payloads is
+  // connected, and the error-rate alarm, not this one, is about it).
+  if (per_cart_) {
+    for (const auto& [cart, seen] : per_cart_->LastSeen()) tracker_.OnEvent(cart, seen, std::nullopt);
+  }
+  tracker_.Tick(now);
+  auto fresh = tracker_.TakeTransitions();
+  for (const auto& t : fresh) transitions_total_.With({std::string(store::Name(t.to))}).Inc();
+  unsaved_.insert(unsaved_.end(), fresh.begin(), fresh.end());
+  if (!unsaved_.empty()) {
+    Status st = entities_.RecordConnectivity(unsaved_);
+    if (st.code() == Code::kNotFound) {
+      // A cart removed from the registry: drop its transitions, keep the rest one by one.
+      std::vector<store::ConnectivityTransition> retry;
+      for (const auto& t : unsaved_) {
+        Status one = entities_.RecordConnectivity({&t, 1});
+        if (one.code() == Code::kNotFound) {
+          log::Warn("monitor.transition_dropped", {{"cart", t.cart.str()}, {"error", one.ToString()}});
+        } else if (!one.ok()) {
+          retry.push_back(t);
+          st = one;
+        }
+      }
+      unsaved_.swap(retry);
+      if (unsaved_.empty()) st = Status::Ok();
+    }
+    if (st.ok()) {
+      unsaved_.clear();
+    } else {
+      log::Error("monitor.transitions_not_kept", {{"pending", unsaved_.size()}, {"error", st.ToString()}});
+    }
+  }
+  IngestTotals totals = ingest_ ? ingest_() : IngestTotals{};
+  FleetSample sample{now, tracker_.counts().online, totals.received, totals.errors, auth_failures_.load()};
+  alarms_.Evaluate(sample, per_cart_);
+  std::map<std::string, int> firing;
+  for (const auto& a : alarms_.Active()) firing[a.alarm] += a.state == AlarmStatus::State::kFiring;
+  for (const char* a : {AlarmEngine::kConnectedDrop, AlarmEngine::kIngestErrorRate, AlarmEngine::kCartLatency,
+                        AlarmEngine::kAuthFailures}) {
+    firing_.With({a}).Set(firing[a]);
+  }
+}
+
+}  // namespace cw::monitor

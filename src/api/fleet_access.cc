@@ -16,9 +16,14 @@ std::string_view Name(LocatorState s) {
 
 LocatorState Locate(const store::CartOverview& c, Time now, const LocatorRules& rules) {
   if (c.maintenance.in_maintenance) return LocatorState::kMaintenance;
-  if (!c.activity || now - c.activity->last_seen_at > rules.offline_after) return LocatorState::kOffline;
-  const auto& a = *c.activity;
-  if (a.fault_severity == "critical" && a.fault_at && now - *a.fault_at <= rules.fault_for) return LocatorState::kFault;
+  // The fleet monitor's judgement when there is one (a will is news at once); else silence.
+  if (c.connectivity ? c.connectivity->state == store::LinkState::kOffline
+                     : !c.activity || now - c.activity->last_seen_at > rules.offline_after) {
+    return LocatorState::kOffline;
+  }
+  if (const auto& a = c.activity; a && a->fault_severity == "critical" && a->fault_at && now - *a->fault_at <= rules.fault_for) {
+    return LocatorState::kFault;
+  }
   if (c.state && c.state->battery_pct < rules.low_battery_pct && !c.state->charging) return LocatorState::kLowBattery;
   if (c.state && (c.state->state == "active" || c.state->state == "paused")) return LocatorState::kInUse;
   return LocatorState::kIdle;
@@ -118,6 +123,17 @@ Result<store::Page<store::DeadLetter>> FleetAccess::Rejects(const store::RejectQ
     CW_RETURN_IF_ERROR(Cart(*query.cart).status());
   }
   return d_.telemetry.Rejects(query);
+}
+
+Result<std::vector<store::ConnectivityTransition>> FleetAccess::ConnectivityHistory(const CartId& id, size_t limit,
+                                                                                  std::optional<Time> before) {
+  CW_RETURN_IF_ERROR(Cart(id).status());
+  return d_.entities.ListConnectivityTransitions(id, limit, before);
+}
+
+Result<std::vector<store::AlarmEvent>> FleetAccess::AlarmHistory(size_t limit, std::optional<Time> before) {
+  if (who_.role != store::Role::kOps) return PermissionDenied("alarms are for ops users");
+  return d_.entities.ListAlarmEvents(limit, before);
 }
 
 Result<std::vector<store::AuditEntry>> FleetAccess::Audit(const store::AuditQuery& query) {

@@ -64,6 +64,12 @@ class FleetAccess {
   // The audit trail: ops and auditors; staff only for a cart of their store (`target`).
   Result<std::vector<store::AuditEntry>> Audit(const store::AuditQuery& query);
 
+  // A cart's link-state changes, newest first (those before `before`).
+  Result<std::vector<store::ConnectivityTransition>> ConnectivityHistory(const CartId& id, size_t limit,
+                                                                         std::optional<Time> before);
+  // Alarm notifications, newest first: ops only.
+  Result<std::vector<store::AlarmEvent>> AlarmHistory(size_t limit, std::optional<Time> before);
+
   Status SetMaintenance(const CartId& id, const store::Maintenance& m);
 
  private:

@@ -129,6 +129,24 @@ Result<std::optional<Id>, HttpError> IdParam(const Request& r, const std::string
   return std::optional<Id>(*id);
 }
 
+// Paging newest-first over times: the cursor is the time of the last item of the previous page.
+std::string TimeCursor(Time last) { return Base64UrlEncode(std::to_string(last.time_since_epoch().count())); }
+Result<std::optional<Time>, HttpError> TimeBefore(const Request& r) {
+  auto text = Param(r, "cursor");
+  if (!text) return std::optional<Time>();
+  auto raw = Base64UrlDecode(*text);
+  int64_t us = 0;
+  if (!raw || std::from_chars(raw->data(), raw->data() + raw->size(), us).ec != std::errc() || us <= 0) {
+    return BadField("cursor", "is not a cursor this API issued");
+  }
+  return std::optional<Time>(Time(Duration(us)));
+}
+
+void WriteConnectivity(Json& j, const store::CartConnectivity& c) {
+  j.Str("state", store::Name(c.state)).At("since", c.since).Str("cause", c.cause);
+  j.OptAt("connection_started_at", c.connection);
+}
+
 // Paging over cart ids: the cursor is the last id of the previous page, opaque to clients.
 std::string CartCursor(const CartId& last) { return Base64UrlEncode(last.str()); }
 Result<std::optional<CartId>, HttpError> CartAfter(const Request& r) {
@@ -172,6 +190,13 @@ void WriteCartRow(Json& j, const store::CartOverview& c, Time now, const Locator
     }
   }
   j.OptAt("last_seen_at", c.activity ? std::optional<Time>(c.activity->last_seen_at) : std::nullopt);
+  if (c.connectivity) {
+    j.Key("connectivity").Begin();
+    WriteConnectivity(j, *c.connectivity);
+    j.End();
+  } else {
+    j.Null("connectivity");
+  }
   if (c.maintenance.in_maintenance) {
     j.Key("maintenance").Begin().Str("reason", c.maintenance.reason).At("since", c.maintenance.since).End();
   } else {
@@ -233,6 +258,8 @@ class Routes {
     r.Add({"GET", "/api/v1/carts/{cart}/events", AnyUser(), [this](Request& q) { return CartEvents(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/audit", AnyUser(), [this](Request& q) { return CartAudit(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/stats", AnyUser(), [this](Request& q) { return CartStats(q); }});
+    r.Add({"GET", "/api/v1/carts/{cart}/connectivity", AnyUser(), [this](Request& q) { return CartConnectivity(q); }});
+    r.Add({"GET", "/api/v1/alarms", Roles({Role::kOps}), [this](Request& q) { return Alarms(q); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
     r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
@@ -370,6 +397,64 @@ class Routes {
     r.body = s_.metrics->Exposition();
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
+  }
+
+  // A cart's link state as the fleet monitor judges it, and its transitions newest first.
+  Result<Response, HttpError> CartConnectivity(Request& q) {
+    CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
+    CW_ASSIGN_OR_RETURN(size_t limit, LimitParam(q, kDefaultLimit, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(std::optional<Time> before, TimeBefore(q));
+    FleetAccess access = Scoped(q);
+    CW_ASSIGN_OR_RETURN(store::CartOverview c, access.CartOverview(id));
+    CW_ASSIGN_OR_RETURN(auto history, access.ConnectivityHistory(id, limit + 1, before));
+    Json j;
+    j.Begin().Str("cart_id", id.str());
+    if (c.connectivity) {
+      WriteConnectivity(j, *c.connectivity);
+    } else {
+      // Never judged yet: not heard from since the monitor started keeping track.
+      j.Str("state", "offline").Null("since").Str("cause", "never_seen").Null("connection_started_at");
+    }
+    size_t n = std::min(limit, history.size());
+    j.BeginArray("transitions");
+    for (size_t i = 0; i < n; ++i) {
+      const auto& t = history[i];
+      j.Begin().Str("from", store::Name(t.from)).Str("to", store::Name(t.to)).At("at", t.at).Str("cause", t.cause);
+      j.OptAt("connection_started_at", t.connection).End();
+    }
+    j.EndArray().OptStr("next_cursor", history.size() > limit ? TimeCursor(history[limit - 1].at) : "").End();
+    return Ok(j);
+  }
+
+  // The alarms pending and firing now, and the notifications so far, newest first.
+  Result<Response, HttpError> Alarms(Request& q) {
+    CW_ASSIGN_OR_RETURN(size_t limit, LimitParam(q, kDefaultLimit, kMaxLimit));
+    CW_ASSIGN_OR_RETURN(std::optional<Time> before, TimeBefore(q));
+    CW_ASSIGN_OR_RETURN(auto history, Scoped(q).AlarmHistory(limit + 1, before));
+    Json j;
+    j.Begin().BeginArray("active");
+    if (s_.active_alarms) {
+      for (const auto& a : s_.active_alarms()) {
+        j.Begin().Str("alarm", a.alarm).OptStr("subject", a.subject);
+        j.Str("state", a.state == monitor::AlarmStatus::State::kFiring ? "firing" : "pending");
+        j.Str("severity", store::Name(a.severity)).At("since", a.since);
+        j.Key("value").w().Double(a.value);
+        j.Key("threshold").w().Double(a.threshold);
+        j.Str("summary", a.summary).End();
+      }
+    }
+    j.EndArray().BeginArray("history");
+    size_t n = std::min(limit, history.size());
+    for (size_t i = 0; i < n; ++i) {
+      const auto& e = history[i];
+      j.Begin().Str("alarm", e.alarm).OptStr("subject", e.subject).Str("state", e.firing ? "firing" : "resolved");
+      j.Str("severity", store::Name(e.severity)).At("at", e.at);
+      j.Key("value").w().Double(e.value);
+      j.Key("threshold").w().Double(e.threshold);
+      j.Str("summary", e.summary).End();
+    }
+    j.EndArray().OptStr("next_cursor", history.size() > limit ? TimeCursor(history[limit - 1].at) : "").End();
+    return Ok(j);
   }
 
   // What this server has counted of one cart since it started, and its publish->cloud latency

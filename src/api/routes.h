@@ -17,6 +17,7 @@
 #include "ingest/command_sender.h"
 #include "metrics/cart_stats.h"
 #include "metrics/registry.h"
+#include "monitor/alarms.h"
 #include "wire/types.h"
 
 namespace cw::api {
@@ -37,6 +38,8 @@ struct ApiServices {
   metrics::Registry* metrics = nullptr;                  // nullptr: GET /metrics answers 503
   metrics::CartStatsTable* cart_stats = nullptr;         // nullptr: GET /carts/{id}/stats answers 503
   std::string scrape_token = {};  // a bearer token Prometheus may use for /metrics ("" for none)
+  // The fleet monitor's pending and firing alarms (GET /alarms lists none when empty).
+  std::function<std::vector<monitor::AlarmStatus>()> active_alarms = {};
 };
 
 void AddRoutes(Router& router, ApiServices& services);

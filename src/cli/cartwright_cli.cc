@@ -16,6 +16,8 @@
 #include "core/time_format.h"
 #include "crypto/key_store.h"
 #include "ingest/service.h"
+#include "monitor/fleet_monitor.h"
+#include "monitor/notify.h"
 #include "pki/pki.h"
 #include "identity/identity_service.h"
 #include "identity/vault.h"
@@ -289,7 +291,8 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   o.admission.hot_retention = std::chrono::hours(24 * config.ingest.hot_days);
   metrics::Registry metrics;  // /metrics: the ingest's, and more as modules add theirs
   o.metrics = &metrics;
-  metrics::CartStatsTable cart_stats;
+  // Per-cart latency in slices as wide as the latency alarm's window.
+  metrics::CartStatsTable cart_stats({.slice = config.monitor.latency_window});
   o.cart_stats = &cart_stats;
   CW_ASSIGN_OR_RETURN(auto blobs, registry.OpenBlobs(config.stores.blobs));
   CW_ASSIGN_OR_RETURN(auto vault, OpenVault(config));
@@ -302,7 +305,31 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   service.AddSink(wire::EventType::kIdentify, &identity);
   retail::ReceiptWriter receipts(*entities, *blobs, *notice_key);
   service.AddSink(wire::EventType::kSessionEnd, &receipts);
+  // The fleet monitor: connectivity from the status topics and every stored event, the alarms.
+  monitor::MonitorOptions mo = monitor::MonitorOptionsFrom(config.monitor);
+  mo.broker = o.broker;
+  mo.broker.client_id = o.broker.client_id + "-monitor";
+  mo.broker.clean_session = true;
+  monitor::LogAlarmSink alarm_log;
+  std::vector<monitor::AlarmSink*> alarm_sinks = {&alarm_log};
+  std::unique_ptr<monitor::Webhook> webhook;
+  std::unique_ptr<monitor::WebhookAlarmSink> alarm_hook;
+  if (!config.monitor.webhook.empty()) {
+    CW_ASSIGN_OR_RETURN(webhook, monitor::Webhook::Create(config.monitor.webhook));
+    alarm_hook = std::make_unique<monitor::WebhookAlarmSink>(*webhook);
+    alarm_sinks.push_back(alarm_hook.get());
+  }
+  monitor::FleetMonitor fleet_monitor(
+      mo, *entities, metrics, &cart_stats, Clock::System(),
+      [&service] {
+        ingest::ServiceStats st = service.stats();
+        return monitor::IngestTotals{st.received, st.rejected + st.commit_failures};
+      },
+      alarm_sinks);
+  CW_RETURN_IF_ERROR(fleet_monitor.Restore().WithContext("fleet monitor"));
+  for (auto type : wire::kAllEventTypes) service.AddSink(type, &fleet_monitor);
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
+  CW_RETURN_IF_ERROR(fleet_monitor.Start());
   std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
               config.stores.telemetry.c_str());
   // The REST API and the web pages, commanding carts through the ingest's broker session.
@@ -312,6 +339,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   api::ApiServices services{{*entities, *telemetry, Clock::System()}, auth, &service, Random::System(), {}};
   services.metrics = &metrics;
   services.cart_stats = &cart_stats;
+  services.active_alarms = [&fleet_monitor] { return fleet_monitor.alarms().Active(); };
   services.scrape_token = config.api.metrics_token;
   services.ingest_counters = [&service] {
     ingest::ServiceStats st = service.stats();
@@ -346,6 +374,8 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   log::Info("serve.stopping", {{"signal", sig}});
   api_server.Stop();
   service.Stop();
+  fleet_monitor.Stop();
+  if (webhook) webhook->Drain(std::chrono::seconds(5));
   auto st = service.stats();
   std::printf("ingest stopped: %llu received, %llu stored, %llu duplicates, %llu rejected\n",
               static_cast<unsigned long long>(st.received), static_cast<unsigned long long>(st.accepted),

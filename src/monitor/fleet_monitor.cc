@@ -21,6 +21,25 @@ std::optional<Cadence> CadenceOfEvent(const ingest::RoutedEvent& e) {
 
 }  // namespace
 
+MonitorOptions MonitorOptionsFrom(const Config::Monitor& c) {
+  MonitorOptions o;
+  o.tick = std::chrono::duration_cast<std::chrono::milliseconds>(c.tick);
+  o.broker_log = c.broker_log;
+  o.connectivity.active_cadence = c.active_cadence;
+  o.connectivity.idle_cadence = c.idle_cadence;
+  o.connectivity.outside_cadence = c.outside_cadence;
+  o.connectivity.offline_after = c.offline_after;
+  o.alarms.connected_drop_window = c.connected_drop_window;
+  o.alarms.ingest_error_rate_window = c.error_rate_window;
+  o.alarms.ingest_error_for = c.error_rate_for;
+  o.alarms.latency_window = c.latency_window;
+  o.alarms.latency_for = c.latency_for;
+  o.alarms.latency_baseline_warmup = c.latency_baseline_warmup;
+  o.alarms.latency_floor = std::chrono::milliseconds(c.latency_floor_ms);
+  o.alarms.auth_failures_window = c.auth_failures_window;
+  return o;
+}
+
 FleetMonitor::FleetMonitor(MonitorOptions options, store::EntityStore& entities, metrics::Registry& metrics,
                            const metrics::CartStatsTable* per_cart, Clock& clock, std::function<IngestTotals()> ingest,
                            std::vector<AlarmSink*> sinks)

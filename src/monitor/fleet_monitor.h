@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/config.h"
 #include "ingest/event_sink.h"
 #include "metrics/cart_stats.h"
 #include "metrics/registry.h"
@@ -35,6 +36,9 @@ struct MonitorOptions {
   std::chrono::milliseconds tick{5000};  // real time between evaluations
   std::string broker_log;                // the managed broker's log file; "" to not follow one
 };
+
+// The rules and tick of `[monitor]` in cartwright.toml (the broker connection is the caller's).
+MonitorOptions MonitorOptionsFrom(const Config::Monitor& config);
 
 // The ingest's running totals, for the error-rate alarm.
 struct IngestTotals {

@@ -519,6 +519,67 @@ TEST_F(RoutesTest, CartStatsShowCountsAndLatencyPercentilesForTheWindow) {
   EXPECT_EQ(Call("GET", "/api/v1/carts/" + kCartB.str() + "/stats", sam).status, 403);
 }
 
+TEST_F(RoutesTest, ConnectivityShowsTheMonitorsJudgementAndItsHistoryPagedNewestFirst) {
+  std::string sam = Login("sam");
+  const std::string path = "/api/v1/carts/" + kCartA.str() + "/connectivity";
+  auto never = Call("GET", path, sam);
+  ASSERT_EQ(never.status, 200) << never.body;
+  EXPECT_STREQ(never.doc["state"].GetString(), "offline");
+  EXPECT_STREQ(never.doc["cause"].GetString(), "never_seen");
+  std::vector<store::ConnectivityTransition> ts = {
+      {kCartA, store::LinkState::kOffline, store::LinkState::kOnline, kT0 + seconds(1), "birth", kT0},
+      {kCartA, store::LinkState::kOnline, store::LinkState::kStale, kT0 + seconds(200), "silence", std::nullopt},
+      {kCartA, store::LinkState::kStale, store::LinkState::kOffline, kT0 + seconds(300), "will", kT0},
+  };
+  ASSERT_TRUE(entities_->RecordConnectivity(ts).ok());
+  auto page = Call("GET", path, sam, "", {{"limit", "2"}});
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_STREQ(page.doc["state"].GetString(), "offline");
+  EXPECT_STREQ(page.doc["cause"].GetString(), "will");
+  EXPECT_STREQ(page.doc["connection_started_at"].GetString(), "2026-11-22T10:00:00.000Z");
+  ASSERT_EQ(page.doc["transitions"].Size(), 2u);
+  EXPECT_STREQ(page.doc["transitions"][0]["to"].GetString(), "offline");
+  EXPECT_STREQ(page.doc["transitions"][1]["cause"].GetString(), "silence");
+  auto rest = Call("GET", path, sam, "", {{"limit", "2"}, {"cursor", page.doc["next_cursor"].GetString()}});
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  ASSERT_EQ(rest.doc["transitions"].Size(), 1u);
+  EXPECT_STREQ(rest.doc["transitions"][0]["cause"].GetString(), "birth");
+  EXPECT_TRUE(rest.doc["next_cursor"].IsNull());
+  // The locator follows the monitor: offline by the will at once, though last seen a moment ago.
+  ASSERT_TRUE(entities_->RecordCartActivity({.cart = kCartA, .last_seen_at = clock_.Now()}).ok());
+  auto cart = Call("GET", "/api/v1/carts/" + kCartA.str(), sam);
+  EXPECT_STREQ(cart.doc["state"].GetString(), "offline");
+  EXPECT_STREQ(cart.doc["connectivity"]["cause"].GetString(), "will");
+  EXPECT_EQ(Call("GET", "/api/v1/carts/" + kCartB.str() + "/connectivity", sam).status, 403);
+  EXPECT_EQ(Call("GET", path, sam, "", {{"cursor", "bm90LWEtdGltZQ"}}).status, 400);
+}
+
+TEST_F(RoutesTest, AlarmsListWhatIsActiveAndTheHistoryForOpsOnly) {
+  std::string olga = Login("olga");
+  store::AlarmEvent fired{"auth_failures", "", true, store::AlarmSeverity::kPage, kT0, 134, 100, "134 failures"};
+  store::AlarmEvent resolved = fired;
+  resolved.firing = false;
+  resolved.at = kT0 + seconds(400);
+  ASSERT_TRUE(entities_->RecordAlarmEvent(fired).ok());
+  ASSERT_TRUE(entities_->RecordAlarmEvent(resolved).ok());
+  services_->active_alarms = [] {
+    return std::vector<monitor::AlarmStatus>{{"cart_latency", "CART-000001", monitor::AlarmStatus::State::kPending,
+                                              store::AlarmSeverity::kNotify, kT0, 0.9, 0.16, "p99 0.900 s"}};
+  };
+  auto r = Call("GET", "/api/v1/alarms", olga);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.doc["active"].Size(), 1u);
+  EXPECT_STREQ(r.doc["active"][0]["state"].GetString(), "pending");
+  EXPECT_STREQ(r.doc["active"][0]["subject"].GetString(), "CART-000001");
+  EXPECT_STREQ(r.doc["active"][0]["severity"].GetString(), "notify");
+  ASSERT_EQ(r.doc["history"].Size(), 2u);
+  EXPECT_STREQ(r.doc["history"][0]["state"].GetString(), "resolved");
+  EXPECT_TRUE(r.doc["history"][0]["subject"].IsNull());
+  EXPECT_EQ(r.doc["history"][1]["value"].GetDouble(), 134);
+  EXPECT_EQ(Call("GET", "/api/v1/alarms", Login("sam")).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/alarms", Login("ann")).status, 403);
+}
+
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/token", "", R"({"username":"sam","password":"wrong"})").status, 401);

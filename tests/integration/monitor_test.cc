@@ -1,0 +1,274 @@
+// The fleet monitor inside a real `cartwright serve`, against the real managed broker: births and
+// wills over mutual TLS, links that die without a DISCONNECT (the broker publishes the will), the
+// reconnect race, silence, and two alarms firing and resolving — the connected-cart drop and the
+// burst of refused TLS handshakes read from the broker's log. The rules' durations are shortened
+// in cartwright.toml ([monitor]); their thresholds are the product's.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "core/files.h"
+#include "core/time_format.h"
+#include "testing/harness.h"
+#include "wire/json.h"
+#include "wire/status.h"
+#include "wire/topic.h"
+
+namespace cw {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return "[" + out + "]";
+}
+
+class MonitorOverBroker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    signal(SIGPIPE, SIG_IGN);
+    fleet_ = std::make_unique<testing::BrokerFleet>(6);
+    data_ = fleet_->data_dir();
+    bin_ = testing::BinaryPath("cartwright");
+    ASSERT_TRUE(WriteFileAtomic(data_ + "/cartwright.toml",
+                                "[monitor]\ntick = \"1s\"\nactive_cadence = \"2s\"\nidle_cadence = \"2s\"\n"
+                                "offline_after = \"8s\"\nconnected_drop_window = \"5s\"\nauth_failures_window = \"6s\"\n")
+                    .ok());
+    api_port_ = testing::FreePort();
+    serve_ = std::make_unique<testing::BackgroundProcess>(
+        std::vector<std::string>{bin_, "serve", "--data-dir", data_, "--broker", "127.0.0.1:" + std::to_string(fleet_->port()),
+                                 "--api", "127.0.0.1:" + std::to_string(api_port_)},
+        data_ + "/serve.log");
+    bool up = false;
+    for (int i = 0; i < 400 && !up; ++i) {
+      auto log = ReadFile(data_ + "/serve.log");
+      up = log.ok() && log->find("api: https://") != std::string::npos;
+      if (!up) std::this_thread::sleep_for(milliseconds(25));
+    }
+    ASSERT_TRUE(up) << *ReadFile(data_ + "/serve.log");
+    client_ = std::make_unique<httplib::SSLClient>("127.0.0.1", api_port_);
+    client_->set_ca_cert_path((data_ + "/pki/ca.crt").c_str());
+    client_->enable_server_certificate_verification(true);
+    bearer_ = Login();
+  }
+
+  // An ops user, logged in with password and TOTP.
+  std::string Login() {
+    auto added = testing::RunProcess({bin_, "--data-dir", data_, "user", "add", "--name", "oscar", "--role", "ops", "--json"});
+    EXPECT_EQ(added.exit_code, 0) << added.err;
+    rapidjson::Document user;
+    EXPECT_TRUE(wire::ParseStrictObject(added.out, user).ok()) << added.out;
+    auto code = testing::RunProcess({bin_, "--data-dir", data_, "user", "totp", "--name", "oscar"});
+    std::string body = R"({"username":"oscar","password":")" + std::string(*wire::GetString(user, "password")) +
+                       R"(","totp":")" + code.out.substr(0, 6) + "\"}";
+    auto r = client_->Post("/api/v1/auth/token", body, "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : httplib::to_string(r.error()));
+    rapidjson::Document tokens;
+    EXPECT_TRUE(wire::ParseStrictObject(r->body, tokens).ok());
+    return "Bearer " + std::string(*wire::GetString(tokens, "access_token"));
+  }
+
+  rapidjson::Document Get(const std::string& path) {
+    auto r = client_->Get(path, {{"Authorization", bearer_}});
+    rapidjson::Document doc;
+    EXPECT_TRUE(r && r->status == 200) << path << ": " << (r ? r->body : httplib::to_string(r.error()));
+    if (r) doc.Parse(r->body.c_str());
+    return doc;
+  }
+  std::string LinkState(const CartId& cart) {
+    auto d = Get("/api/v1/carts/" + cart.str() + "/connectivity");
+    return d.IsObject() ? std::string(d["state"].GetString()) + "/" + d["cause"].GetString() : "?";
+  }
+  // Polls until the cart's "state/cause" is `want` (up to 20 s).
+  bool WaitForLink(const CartId& cart, const std::string& want) {
+    for (int i = 0; i < 200; ++i) {
+      if (LinkState(cart) == want) return true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+  }
+  // "alarm:state" of the alarms history, newest first.
+  std::vector<std::string> AlarmHistory() {
+    auto d = Get("/api/v1/alarms");
+    std::vector<std::string> out;
+    if (!d.IsObject()) return out;
+    for (const auto& e : d["history"].GetArray()) out.push_back(std::string(e["alarm"].GetString()) + ":" + e["state"].GetString());
+    return out;
+  }
+  bool WaitForAlarm(const std::string& entry) {
+    for (int i = 0; i < 300; ++i) {
+      auto h = AlarmHistory();
+      if (!h.empty() && h[0] == entry) return true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+  }
+
+  // A cart's MQTT connection as its firmware makes it: the will names the connection's start, and
+  // the retained birth follows CONNACK. The connection is a mosquitto_sub child, so that a kill -9
+  // drops the link without a DISCONNECT — and the broker publishes the will.
+  struct Link {
+    std::unique_ptr<testing::BackgroundProcess> process;
+    Time started;
+  };
+  Link Connect(const CartId& cart, Time started) {
+    std::string d = data_ + "/carts/" + cart.str();
+    Link link{std::make_unique<testing::BackgroundProcess>(
+                  std::vector<std::string>{"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(fleet_->port()),
+                                           "--cafile", d + "/ca.crt", "--cert", d + "/device.crt", "--key",
+                                           d + "/device.key", "-i", cart.str(), "-q", "1", "-t",
+                                           "carts/" + cart.str() + "/commands", "-k", "5", "--will-topic",
+                                           wire::StatusTopic(cart), "--will-payload",
+                                           wire::StatusPayload(wire::Presence::kOffline, started), "--will-qos", "1",
+                                           "--will-retain"},
+                  data_ + "/" + cart.str() + ".sub.log"),
+              started};
+    // The birth follows CONNACK, as on the cart (mosquitto_sub says nothing when it connects).
+    std::this_thread::sleep_for(milliseconds(300));
+    EXPECT_TRUE(link.process->running()) << ReadFile(data_ + "/" + cart.str() + ".sub.log").value_or("");
+    Publish(cart, wire::StatusTopic(cart), wire::StatusPayload(wire::Presence::kOnline, started), true);
+    return link;
+  }
+  // Publishes as the cart (its certificate) over a short-lived connection of its own.
+  void Publish(const CartId& cart, const std::string& topic, const std::string& payload, bool retain) {
+    auto o = fleet_->CartOptions(cart);
+    o.client_id = cart.str() + "-side";
+    auto c = std::move(mqtt::Client::Create(o)).value();
+    ASSERT_TRUE(c->Connect().ok());
+    ASSERT_TRUE(c->Publish(topic, payload, 1, retain).ok());
+    ASSERT_TRUE(c->WaitForPublishes().ok());
+    c->Disconnect();
+  }
+  CartId Cart(int i) const { return fleet_->carts()[static_cast<size_t>(i)].id; }
+
+  std::unique_ptr<testing::BrokerFleet> fleet_;
+  std::string data_, bin_, bearer_;
+  uint16_t api_port_ = 0;
+  std::unique_ptr<testing::BackgroundProcess> serve_;
+  std::unique_ptr<httplib::SSLClient> client_;
+};
+
+TEST_F(MonitorOverBroker, BirthWillReconnectRaceAndSilenceOverTheRealBroker) {
+  const CartId cart = Cart(0);
+  Time t1 = std::chrono::floor<milliseconds>(Clock::System().Now());
+  Link first = Connect(cart, t1);
+  ASSERT_TRUE(WaitForLink(cart, "online/birth")) << LinkState(cart);
+
+  // The link dies without a DISCONNECT: the broker publishes the will, and the cart is offline
+  // at once (not 15 minutes later).
+  first.process->Stop(SIGKILL);
+  ASSERT_TRUE(WaitForLink(cart, "offline/will")) << LinkState(cart);
+
+  // The classic race: the cart reconnects, and only then does the old connection's will arrive.
+  Time t2 = t1 + seconds(30);
+  Link second = Connect(cart, t2);
+  ASSERT_TRUE(WaitForLink(cart, "online/birth")) << LinkState(cart);
+  Publish(cart, wire::StatusTopic(cart), wire::StatusPayload(wire::Presence::kOffline, t1), true);
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(LinkState(cart), "online/birth") << "a will of an older connection must not take the cart offline";
+
+  // Connected but silent: stale after twice its cadence, offline after offline_after.
+  ASSERT_TRUE(WaitForLink(cart, "stale/silence")) << LinkState(cart);
+  ASSERT_TRUE(WaitForLink(cart, "offline/silence")) << LinkState(cart);
+  // Any message — even one the ingest rejects — is a sign of life.
+  Publish(cart, "carts/" + cart.str() + "/events/health", "garbled firmware output", false);
+  ASSERT_TRUE(WaitForLink(cart, "online/event")) << LinkState(cart);
+
+  auto history = Get("/api/v1/carts/" + cart.str() + "/connectivity");
+  std::vector<std::string> causes;
+  for (const auto& t : history["transitions"].GetArray()) causes.push_back(t["cause"].GetString());
+  EXPECT_EQ(causes, (std::vector<std::string>{"event", "silence", "silence", "birth", "will", "birth"}));
+  // The locator and the gauges agree.
+  auto row = Get("/api/v1/carts/" + cart.str());
+  EXPECT_STREQ(row["connectivity"]["state"].GetString(), "online");
+  second.process->Stop(SIGKILL);
+}
+
+TEST_F(MonitorOverBroker, ConnectedCartsDropPagesAndResolvesWhenTheyReturn) {
+  std::vector<Link> links;
+  Time t = std::chrono::floor<milliseconds>(Clock::System().Now());
+  for (int i = 0; i < 5; ++i) links.push_back(Connect(Cart(i), t));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(WaitForLink(Cart(i), "online/birth")) << i;
+  // Keep them talking so that silence plays no part (cadence 2 s in this rig).
+  std::atomic<int> talking{5};
+  std::thread chatter([&] {
+    while (talking > 0) {
+      for (int i = 0; i < talking; ++i) Publish(Cart(i), "carts/" + Cart(i).str() + "/events/health", "x", false);
+      std::this_thread::sleep_for(milliseconds(500));
+    }
+  });
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_TRUE(AlarmHistory().empty());
+  // Two of five lose their link: 40% within the window, told by their wills.
+  talking = 3;
+  links[3].process->Stop(SIGKILL);
+  links[4].process->Stop(SIGKILL);
+  ASSERT_TRUE(WaitForAlarm("connected_carts_drop:firing")) << Joined(AlarmHistory());
+  EXPECT_EQ(LinkState(Cart(3)), "offline/will");
+  EXPECT_EQ(LinkState(Cart(0)), "online/birth");
+  auto alarms = Get("/api/v1/alarms");
+  ASSERT_GE(alarms["active"].Size(), 1u);
+  EXPECT_STREQ(alarms["active"][0]["severity"].GetString(), "page");
+  // They come back on new connections.
+  links[3] = Connect(Cart(3), t + seconds(60));
+  links[4] = Connect(Cart(4), t + seconds(60));
+  talking = 5;
+  ASSERT_TRUE(WaitForAlarm("connected_carts_drop:resolved")) << Joined(AlarmHistory());
+  talking = 0;
+  chatter.join();
+  auto h = AlarmHistory();
+  EXPECT_EQ(h, (std::vector<std::string>{"connected_carts_drop:resolved", "connected_carts_drop:firing"}))
+      << "one notification per change";
+  for (auto& l : links) l.process->Stop(SIGKILL);
+}
+
+// A client without a certificate gets no further than the TLS handshake.
+bool HandshakeWithoutCertificate(uint16_t port) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1;
+    if (ok) {
+      // TLS 1.3 reports a refused client certificate only on the first read.
+      char b;
+      ok = SSL_read(ssl, &b, 1) > 0;
+    }
+    SSL_free(ssl);
+  }
+  ::close(fd);
+  SSL_CTX_free(ctx);
+  return ok;
+}
+
+TEST_F(MonitorOverBroker, ABurstOfRefusedHandshakesPagesAndResolves) {
+  for (int i = 0; i < 60; ++i) EXPECT_FALSE(HandshakeWithoutCertificate(fleet_->port()));
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_TRUE(AlarmHistory().empty()) << "60 failures are under the limit of 100";
+  for (int i = 0; i < 60; ++i) EXPECT_FALSE(HandshakeWithoutCertificate(fleet_->port()));
+  ASSERT_TRUE(WaitForAlarm("auth_failures:firing")) << Joined(AlarmHistory());
+  auto metrics = client_->Get("/metrics", {{"Authorization", bearer_}});
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cw_broker_auth_failures_total{kind=\"tls_handshake\"} 120\n"), std::string::npos)
+      << metrics->body.substr(0, 4000);
+  // The burst leaves the window: resolved.
+  ASSERT_TRUE(WaitForAlarm("auth_failures:resolved")) << Joined(AlarmHistory());
+}
+
+}  // namespace
+}  // namespace cw

@@ -109,7 +109,8 @@ try {
   await ops.fill('input[name=totp]', totp(env('CW_OPS_TOTP_SECRET')));
   await ops.click('button[type=submit]');
   await ops.waitForSelector(`#fleet-table tr[data-cart="${cart}"]`, { timeout: 30_000 });
-  await ops.waitForSelector('#tile-connected .n', { timeout: 15_000 });
+  // Connected is the fleet monitor's judgement: the carts' births and traffic make them online.
+  await ops.waitForFunction(() => Number(document.querySelector('#tile-connected .n')?.textContent) > 0, null, { timeout: 20_000 });
   // The rate needs two readings of the ingest counter; the carts are busy, so it is above zero.
   await ops.waitForFunction(() => Number(document.querySelector('#tile-messages .n')?.textContent) > 0, null, { timeout: 20_000 });
   await ops.screenshot({ path: `${SHOTS}/4-ops-fleet.png` });
@@ -124,7 +125,14 @@ try {
   // The cart's own statistics: what the server has counted of it.
   await ops.waitForFunction(() => Number(document.querySelector('#cart-stats [data-messages]')?.getAttribute('data-messages')) > 0,
                             null, { timeout: 15_000 });
+  // Its link as the monitor judges it, with the transitions that led there.
+  await ops.waitForSelector('#cart-connectivity [data-link="online"]', { timeout: 15_000 });
   await ops.screenshot({ path: `${SHOTS}/5-ops-cart-drilldown.png` });
+
+  log('ops open the alarms');
+  await ops.click('header nav button:has-text("Alarms")');
+  await ops.waitForSelector('#alarms-active h2', { timeout: 15_000 });
+  await ops.screenshot({ path: `${SHOTS}/6-ops-alarms.png` });
   console.log('e2e: every step held');
 } catch (e) {
   console.error(`e2e failed at "${step}": ${e.message}`);

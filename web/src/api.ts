@@ -48,6 +48,27 @@ export interface CartRow {
   last_seen_at: string | null;
   maintenance: { reason: string; since: string } | null;
   last_fault: { code: string; severity: string; at: string } | null;
+  connectivity: Connectivity | null;
+}
+
+// The fleet monitor's judgement of a cart's link (docs/observability.md).
+export interface Connectivity {
+  state: 'online' | 'stale' | 'offline';
+  since: string | null;
+  cause: string;
+  connection_started_at: string | null;
+}
+
+export interface CartConnectivity extends Connectivity {
+  cart_id: string;
+  transitions: { from: string; to: string; at: string; cause: string; connection_started_at: string | null }[];
+  next_cursor: string | null;
+}
+
+export interface Alarms {
+  active: { alarm: string; subject: string | null; state: 'pending' | 'firing'; severity: string; since: string; value: number; threshold: number; summary: string }[];
+  history: { alarm: string; subject: string | null; state: 'firing' | 'resolved'; severity: string; at: string; value: number; threshold: number; summary: string }[];
+  next_cursor: string | null;
 }
 
 export interface SessionSummary {

@@ -1,13 +1,14 @@
 // The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
-// (recent events, battery sparkline, faults, audit trail) and the ingest's rejects.
-import { Api, AuditEntry, CartDetail, CartRow, CartStats, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+// (connectivity, recent events, battery sparkline, faults, audit trail), the ingest's rejects and
+// the alarms.
+import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, IngestStats, Page, Reject, Store, StoredEvent } from './api';
 import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
 
 const api = new Api();
 const app = document.getElementById('app')!;
 let stopPolling = () => {};
 
-type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' };
+type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' } | { kind: 'alarms' };
 const filters = { store: '', region: '', firmware: '', battery_below: '' };
 
 function start(): void {
@@ -27,7 +28,7 @@ function header(view: View): HTMLElement {
     'header',
     { class: 'bar' },
     h('h1', {}, 'Cartwright · fleet operations'),
-    h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Rejects', { kind: 'rejects' })),
+    h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Rejects', { kind: 'rejects' }), tab('Alarms', { kind: 'alarms' })),
     h('span', { class: 'who' }, `${api.me?.name} (${api.me?.role})`),
     h('button', { onclick: () => api.logout() }, 'Sign out'),
   );
@@ -37,7 +38,11 @@ function show(view: View): void {
   stopPolling();
   const main = h('main');
   mount(app, header(view), main);
-  const render = view.kind === 'fleet' ? fleetView(main) : view.kind === 'cart' ? cartView(main, view.id) : rejectsView(main);
+  const render =
+    view.kind === 'fleet' ? fleetView(main)
+    : view.kind === 'cart' ? cartView(main, view.id)
+    : view.kind === 'alarms' ? alarmsView(main)
+    : rejectsView(main);
   stopPolling = poll(render, 5000);
 }
 
@@ -103,22 +108,29 @@ function fleetView(main: HTMLElement): () => Promise<void> {
     ),
   );
   refresh = async () => {
-    const [everything, shown, rejects, counters] = await Promise.all([
+    const [everything, shown, rejects, counters, alarms] = await Promise.all([
       allFleet({}),
       allFleet({ store: filters.store, region: filters.region, firmware: filters.firmware, battery_below: filters.battery_below }),
       api.get<Page<Reject>>('/api/v1/rejects', { limit: 500 }),
       api.get<IngestStats>('/api/v1/ingest/stats').catch(() => null),
+      api.get<Alarms>('/api/v1/alarms', { limit: 1 }).catch(() => null),
     ]);
     const rate = counters ? messageRate(counters) : null;
     const count = (state: string) => everything.filter((c) => c.state === state).length;
     const hourAgo = Date.now() - 3_600_000;
     const recentRejects = rejects.items.filter((r) => Date.parse(r.received_at) > hourAgo).length;
     const tile = (n: number | string, l: string, id: string) => h('div', { class: 'tile', id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, l));
+    // Connected is the fleet monitor's judgement (online: heard from within the cart's cadence);
+    // carts out of service are not expected online, connected or not.
+    const inService = everything.filter((c) => !c.maintenance);
+    const link = (state: string) => inService.filter((c) => c.connectivity?.state === state).length;
+    const firing = alarms ? alarms.active.filter((a) => a.state === 'firing').length : 0;
     mount(
       tiles,
-      // Carts out of service are not expected online, connected or not.
-      tile(everything.length - count('offline') - count('maintenance'),
-        `connected of ${everything.length - count('maintenance')} expected online`, 'tile-connected'),
+      tile(link('online'), `connected of ${inService.length} expected online`, 'tile-connected'),
+      tile(link('stale'), 'stale (silent past their cadence)', 'tile-stale'),
+      h('div', { class: `tile${firing ? ' alert' : ''}`, id: 'tile-alarms', onclick: () => show({ kind: 'alarms' }) },
+        h('div', { class: 'n' }, alarms ? firing : '–'), h('div', { class: 'l' }, 'alarms firing')),
       tile(rate === null ? '…' : Math.round(rate), rate === null ? 'messages/min (measuring)' : 'messages/min', 'tile-messages'),
       tile(recentRejects >= 500 ? '500+' : recentRejects, 'rejects in the last hour', 'tile-rejects'),
       tile(count('fault'), 'carts in fault', 'tile-faults'),
@@ -142,7 +154,7 @@ function fleetView(main: HTMLElement): () => Promise<void> {
               h('td', {}, c.store_id),
               h('td', {}, stateBadge(c.state)),
               h('td', {}, c.battery_pct === null ? '–' : `${c.battery_pct}%${c.charging ? ' ⚡' : ''}`),
-              h('td', {}, c.link ?? '–'),
+              h('td', { 'data-link': c.connectivity?.state ?? 'unknown' }, `${c.connectivity?.state ?? '–'}${c.link ? ` · ${c.link}` : ''}`),
               h('td', {}, c.rssi_dbm === null ? '–' : `${c.rssi_dbm} dBm`),
               h('td', {}, c.firmware ?? '–'),
               h('td', {}, ago(c.last_seen_at)),
@@ -171,7 +183,9 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
   const events = h('section', { class: 'panel' });
   const faults = h('section', { class: 'panel' });
   const audit = h('section', { class: 'panel', id: 'cart-audit' });
-  main.append(h('div', {}, h('button', { onclick: () => show({ kind: 'fleet' }) }, '← Fleet')), top, h('div', { class: 'split' }, events, h('div', {}, faults, audit)));
+  const link = h('section', { class: 'panel', id: 'cart-connectivity' });
+  main.append(h('div', {}, h('button', { onclick: () => show({ kind: 'fleet' }) }, '← Fleet')), top,
+    h('div', { class: 'split' }, events, h('div', {}, link, faults, audit)));
   return async () => {
     try {
       const [cart, recent, health, faultEvents, trail, stats] = await Promise.all([
@@ -182,6 +196,12 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
         api.get<Page<AuditEntry>>(`/api/v1/carts/${id}/audit`, { limit: 500 }),
         api.get<CartStats>(`/api/v1/carts/${id}/stats`, { window: '15m' }).catch(() => null),
       ]);
+      const connectivity = await api.get<CartConnectivity>(`/api/v1/carts/${id}/connectivity`, { limit: 10 });
+      mount(link, h('h2', {}, 'Connectivity'),
+        h('p', { 'data-link': connectivity.state }, h('strong', {}, connectivity.state),
+          ` since ${connectivity.since ? time(connectivity.since) : '–'} (${connectivity.cause.replace(/_/g, ' ')})`),
+        h('table', {}, h('tbody', {}, ...connectivity.transitions.map((t) =>
+          h('tr', {}, h('td', {}, time(t.at)), h('td', {}, `${t.from} → ${t.to}`), h('td', {}, t.cause.replace(/_/g, ' ')))))));
       const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${v} ms`);
       const battery = health.items.map((e) => Number(e.event['battery_pct'])).reverse();
       const s = cart.open_session;
@@ -214,6 +234,30 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
         h('tbody', {}, ...trail.items.slice().reverse().map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, `${a.actor} (${a.role})`), h('td', {}, a.action), h('td', {}, a.outcome)))))));
     } catch (e) {
       mount(top, h('p', { class: 'error' }, errorText(e)));
+    }
+  };
+}
+
+// ---- alarms -----------------------------------------------------------------------------------------
+
+function alarmsView(main: HTMLElement): () => Promise<void> {
+  const active = h('section', { class: 'panel', id: 'alarms-active' });
+  const history = h('section', { class: 'panel', id: 'alarms-history' });
+  main.append(active, history);
+  const name = (alarm: string, subject: string | null) => (subject ? `${alarm} · ${subject}` : alarm);
+  return async () => {
+    try {
+      const a = await api.get<Alarms>('/api/v1/alarms', { limit: 100 });
+      mount(active, h('h2', {}, 'Now'), a.active.length === 0 ? h('p', { class: 'muted' }, 'All quiet: nothing pending or firing.') :
+        h('table', {}, h('thead', {}, h('tr', {}, ...['Alarm', 'State', 'Severity', 'Since', 'What'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, ...a.active.map((x) => h('tr', { 'data-alarm': x.alarm, 'data-state': x.state, class: x.state === 'firing' ? 'alert' : '' },
+            h('td', {}, name(x.alarm, x.subject)), h('td', {}, x.state), h('td', {}, x.severity), h('td', {}, time(x.since)), h('td', {}, x.summary))))));
+      mount(history, h('h2', {}, 'History'), a.history.length === 0 ? h('p', { class: 'muted' }, 'No alarm has fired yet.') :
+        h('table', {}, h('thead', {}, h('tr', {}, ...['At', 'Alarm', 'State', 'Severity', 'What'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, ...a.history.map((x) => h('tr', {},
+            h('td', {}, time(x.at)), h('td', {}, name(x.alarm, x.subject)), h('td', {}, x.state), h('td', {}, x.severity), h('td', {}, x.summary))))));
+    } catch (e) {
+      mount(active, h('p', { class: 'error' }, errorText(e)));
     }
   };
 }

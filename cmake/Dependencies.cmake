@@ -20,6 +20,8 @@ if(NOT CARTWRIGHT_FUZZ)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
   find_package(CLI11 REQUIRED)
+  # Stores' local time for opening hours: the system's tz database (tzdata), through date-tz.
+  find_package(date CONFIG REQUIRED)
   if(CARTWRIGHT_TESTS)
     find_package(GTest REQUIRED)
   endif()

@@ -260,6 +260,7 @@ class Routes {
     r.Add({"GET", "/api/v1/carts/{cart}/stats", AnyUser(), [this](Request& q) { return CartStats(q); }});
     r.Add({"GET", "/api/v1/carts/{cart}/connectivity", AnyUser(), [this](Request& q) { return CartConnectivity(q); }});
     r.Add({"GET", "/api/v1/alarms", Roles({Role::kOps}), [this](Request& q) { return Alarms(q); }});
+    r.Add({"GET", "/api/v1/fleet/diff", Roles({Role::kOps}), [this](Request&) { return FleetDiff(); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
     r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
@@ -423,6 +424,28 @@ class Routes {
       j.OptAt("connection_started_at", t.connection).End();
     }
     j.EndArray().OptStr("next_cursor", history.size() > limit ? TimeCursor(history[limit - 1].at) : "").End();
+    return Ok(j);
+  }
+
+  // Carts expected online (active, not in maintenance, store open by its hours) against those
+  // connected, as of the monitor's newest diff (every 5 minutes).
+  Result<Response, HttpError> FleetDiff() {
+    auto d = s_.fleet_diff ? s_.fleet_diff() : std::nullopt;
+    if (!d) return HttpError(Unavailable("the fleet monitor has not compared the fleet yet"));
+    Json j;
+    j.Begin().At("at", d->at).Int("carts", static_cast<int64_t>(d->carts)).Int("expected", static_cast<int64_t>(d->expected));
+    j.Int("connected", static_cast<int64_t>(d->connected)).BeginArray("missing");
+    for (const auto& m : d->missing) {
+      j.Begin().Str("cart_id", m.cart.str()).Str("store_id", m.store.str()).Str("state", store::Name(m.state));
+      j.Str("cause", m.cause).OptAt("since", m.since).End();
+    }
+    j.EndArray().BeginArray("unexpected");
+    for (const auto& c : d->unexpected) j.w().String(c.str().c_str());
+    j.EndArray().BeginArray("closed_stores");
+    for (const auto& s : d->closed_stores) j.w().String(s.str().c_str());
+    j.EndArray().BeginArray("problems");
+    for (const auto& p : d->problems) j.w().String(p.c_str());
+    j.EndArray().End();
     return Ok(j);
   }
 

@@ -18,6 +18,7 @@
 #include "metrics/cart_stats.h"
 #include "metrics/registry.h"
 #include "monitor/alarms.h"
+#include "monitor/fleet_diff.h"
 #include "wire/types.h"
 
 namespace cw::api {
@@ -40,6 +41,8 @@ struct ApiServices {
   std::string scrape_token = {};  // a bearer token Prometheus may use for /metrics ("" for none)
   // The fleet monitor's pending and firing alarms (GET /alarms lists none when empty).
   std::function<std::vector<monitor::AlarmStatus>()> active_alarms = {};
+  // The fleet monitor's newest fleet diff (empty, or nullopt: GET /fleet/diff answers 503).
+  std::function<std::optional<monitor::FleetDiff>()> fleet_diff = {};
 };
 
 void AddRoutes(Router& router, ApiServices& services);

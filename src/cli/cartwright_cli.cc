@@ -18,6 +18,7 @@
 #include "ingest/service.h"
 #include "monitor/fleet_monitor.h"
 #include "monitor/notify.h"
+#include "monitor/opening_hours.h"
 #include "pki/pki.h"
 #include "identity/identity_service.h"
 #include "identity/vault.h"
@@ -61,26 +62,12 @@ identity::Access OperatorAccess(std::string purpose) {
   return {std::string("cli:") + (user && *user ? user : std::to_string(::getuid())), "operator", std::move(purpose)};
 }
 
-// IANA names look like Area/City or Area/Region/City (or UTC); the tz database is not required.
+// A zone the system's tz database knows (the fleet diff reads stores' local time with it).
 Status ValidateTimezone(const std::string& tz) {
-  auto bad = [&] { return InvalidArgument("--timezone '" + tz + "' is not an IANA zone such as Europe/Berlin"); };
-  if (tz == "UTC") return Status::Ok();
-  int segments = 0;
-  size_t start = 0;
-  while (start <= tz.size()) {
-    size_t end = tz.find('/', start);
-    if (end == std::string::npos) end = tz.size();
-    std::string_view seg(tz.data() + start, end - start);
-    if (seg.empty()) return bad();
-    for (char c : seg) {
-      bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-      bool other = (c >= '0' && c <= '9') || c == '-' || c == '+';
-      if (!letter && !(segments > 0 && other)) return bad();
-    }
-    ++segments;
-    start = end + 1;
+  if (!monitor::ToLocalTime(tz, Clock::System().Now()).ok()) {
+    return InvalidArgument("--timezone '" + tz + "' is not an IANA zone such as Europe/Berlin");
   }
-  return segments >= 2 && segments <= 3 ? Status::Ok() : bad();
+  return Status::Ok();
 }
 
 // ---- commands ----
@@ -121,6 +108,9 @@ Status StoreAdd(const Config& config, const StoreAddArgs& a) {
     CW_ASSIGN_OR_RETURN(record.geofence, ParseGeofence(a.geofence));
   }
   record.ssid = a.ssid;
+  if (!a.opening_hours.empty()) {
+    CW_RETURN_IF_ERROR(monitor::OpeningHours::Parse(a.opening_hours).status().WithContext("--opening-hours"));
+  }
   record.opening_hours = a.opening_hours;
   CW_ASSIGN_OR_RETURN(auto entities, OpenEntities(config));
   CW_RETURN_IF_ERROR(entities->AddStore(record));
@@ -340,6 +330,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   services.metrics = &metrics;
   services.cart_stats = &cart_stats;
   services.active_alarms = [&fleet_monitor] { return fleet_monitor.alarms().Active(); };
+  services.fleet_diff = [&fleet_monitor] { return fleet_monitor.fleet_diff(); };
   services.scrape_token = config.api.metrics_token;
   services.ingest_counters = [&service] {
     ingest::ServiceStats st = service.stats();

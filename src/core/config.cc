@@ -149,6 +149,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
       CW_RETURN_IF_ERROR(r.Dur("latency_for", m.latency_for));
       CW_RETURN_IF_ERROR(r.Dur("latency_baseline_warmup", m.latency_baseline_warmup));
       CW_RETURN_IF_ERROR(r.Int("latency_floor_ms", 0, 60000, m.latency_floor_ms));
+      CW_RETURN_IF_ERROR(r.Dur("fleet_diff_every", m.fleet_diff_every));
       return r.Dur("auth_failures_window", m.auth_failures_window);
     }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));

@@ -57,6 +57,7 @@ struct Config {
     Duration latency_baseline_warmup = std::chrono::minutes(15);
     int64_t latency_floor_ms = 50;
     Duration auth_failures_window = std::chrono::minutes(5);
+    Duration fleet_diff_every = std::chrono::minutes(5);  // expected online versus connected
   } monitor;
   struct Log {
     std::string level = "info";

@@ -37,6 +37,7 @@ MonitorOptions MonitorOptionsFrom(const Config::Monitor& c) {
   o.alarms.latency_baseline_warmup = c.latency_baseline_warmup;
   o.alarms.latency_floor = std::chrono::milliseconds(c.latency_floor_ms);
   o.alarms.auth_failures_window = c.auth_failures_window;
+  o.fleet_diff_every = c.fleet_diff_every;
   return o;
 }
 
@@ -57,7 +58,10 @@ FleetMonitor::FleetMonitor(MonitorOptions options, store::EntityStore& entities,
                                           {"kind"})),
       auth_failures_total_(metrics.AddCounter("cw_broker_auth_failures_total",
                                               "Clients the broker refused: TLS handshakes and CONNECTs", {"kind"})),
-      firing_(metrics.AddGauge("cw_alarms_firing", "Alarms firing now, by alarm", {"alarm"})) {
+      firing_(metrics.AddGauge("cw_alarms_firing", "Alarms firing now, by alarm", {"alarm"})),
+      expected_online_(metrics.AddGauge("cw_fleet_expected_online",
+                                        "Carts expected online: active, not in maintenance, their store open").With()),
+      expected_missing_(metrics.AddGauge("cw_fleet_expected_missing", "Carts expected online that are not").With()) {
   if (!options_.broker_log.empty()) broker_log_ = std::make_unique<BrokerLogFollower>(options_.broker_log);
   metrics.AddGaugeFunction("cw_carts_connected", "Carts online: connected and heard from within their cadence",
                            [this] { return static_cast<double>(tracker_.counts().online); });
@@ -160,6 +164,40 @@ void FleetMonitor::OnStatusMessage(const std::string& topic, const std::string& 
   tracker_.OnStatus(*cart, *status, clock_.Now());
 }
 
+void FleetMonitor::UpdateFleetDiff(Time now) {
+  auto stores = entities_.ListStores();
+  std::vector<store::CartOverview> fleet;
+  store::FleetQuery q;
+  q.limit = 500;
+  Status st = stores.status();
+  while (st.ok()) {
+    auto page = entities_.ListFleet(q);
+    if (!page.ok()) {
+      st = page.status();
+      break;
+    }
+    bool last = page->size() < q.limit;
+    for (auto& c : *page) fleet.push_back(std::move(c));
+    if (last) break;
+    q.after = fleet.back().cart.id;
+  }
+  if (!st.ok()) {
+    log::Warn("monitor.fleet_diff_failed", {{"error", st.ToString()}});  // tried again next tick
+    return;
+  }
+  FleetDiff d = DiffFleet(fleet, *stores, tracker_, now);
+  for (const auto& p : d.problems) log::Warn("monitor.store_hours_unreadable", {{"problem", p}});
+  expected_online_.Set(static_cast<double>(d.expected));
+  expected_missing_.Set(static_cast<double>(d.missing.size()));
+  std::lock_guard lock(diff_mu_);
+  diff_ = std::move(d);
+}
+
+std::optional<FleetDiff> FleetMonitor::fleet_diff() const {
+  std::lock_guard lock(diff_mu_);
+  return diff_;
+}
+
 Status FleetMonitor::OnBatch(std::span<const ingest::RoutedEvent> events) {
   for (const auto& e : events) {
     if (e.redelivered) continue;
@@ -218,6 +256,12 @@ void FleetMonitor::TickOnce() {
       log::Error("monitor.transitions_not_kept", {{"pending", unsaved_.size()}, {"error", st.ToString()}});
     }
   }
+  bool diff_due;
+  {
+    std::lock_guard diff_lock(diff_mu_);
+    diff_due = !diff_ || now - diff_->at >= options_.fleet_diff_every || now < diff_->at;
+  }
+  if (diff_due) UpdateFleetDiff(now);
   IngestTotals totals = ingest_ ? ingest_() : IngestTotals{};
   FleetSample sample{now, tracker_.counts().online, totals.received, totals.errors, auth_failures_.load()};
   alarms_.Evaluate(sample, per_cart_);

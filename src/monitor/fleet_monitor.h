@@ -23,6 +23,7 @@
 #include "monitor/alarms.h"
 #include "monitor/broker_log.h"
 #include "monitor/connectivity.h"
+#include "monitor/fleet_diff.h"
 #include "mqtt/client.h"
 #include "store/entity_store.h"
 
@@ -35,6 +36,7 @@ struct MonitorOptions {
   AlarmRules alarms;
   std::chrono::milliseconds tick{5000};  // real time between evaluations
   std::string broker_log;                // the managed broker's log file; "" to not follow one
+  Duration fleet_diff_every = std::chrono::minutes(5);
 };
 
 // The rules and tick of `[monitor]` in cartwright.toml (the broker connection is the caller's).
@@ -72,10 +74,13 @@ class FleetMonitor final : public ingest::EventSink {
   void OnStatusMessage(const std::string& topic, const std::string& payload);
 
   const ConnectivityTracker& connectivity() const { return tracker_; }
+  // The newest fleet diff (nullopt before the first tick).
+  std::optional<FleetDiff> fleet_diff() const;
   const AlarmEngine& alarms() const { return alarms_; }
 
  private:
   void Run();
+  void UpdateFleetDiff(Time now);
 
   MonitorOptions options_;
   store::EntityStore& entities_;
@@ -89,11 +94,15 @@ class FleetMonitor final : public ingest::EventSink {
   std::mutex tick_mu_;                                  // one TickOnce at a time
   std::vector<store::ConnectivityTransition> unsaved_;  // guarded by tick_mu_: kept for the next try
   std::atomic<uint64_t> auth_failures_{0};
+  mutable std::mutex diff_mu_;
+  std::optional<FleetDiff> diff_;  // guarded by diff_mu_
 
   metrics::Family<metrics::Counter>& transitions_total_;
   metrics::Family<metrics::Counter>& status_messages_;
   metrics::Family<metrics::Counter>& auth_failures_total_;
   metrics::Family<metrics::Gauge>& firing_;
+  metrics::Gauge& expected_online_;
+  metrics::Gauge& expected_missing_;
 
   std::unique_ptr<mqtt::Client> status_;
   std::thread ticker_;

@@ -41,7 +41,8 @@ class MonitorOverBroker : public ::testing::Test {
     bin_ = testing::BinaryPath("cartwright");
     ASSERT_TRUE(WriteFileAtomic(data_ + "/cartwright.toml",
                                 "[monitor]\ntick = \"1s\"\nactive_cadence = \"2s\"\nidle_cadence = \"2s\"\n"
-                                "offline_after = \"8s\"\nconnected_drop_window = \"5s\"\nauth_failures_window = \"6s\"\n")
+                                "offline_after = \"8s\"\nconnected_drop_window = \"5s\"\nauth_failures_window = \"6s\"\n"
+                                "fleet_diff_every = \"1s\"\n")
                     .ok());
     api_port_ = testing::FreePort();
     serve_ = std::make_unique<testing::BackgroundProcess>(
@@ -228,6 +229,50 @@ TEST_F(MonitorOverBroker, ConnectedCartsDropPagesAndResolvesWhenTheyReturn) {
   auto h = AlarmHistory();
   EXPECT_EQ(h, (std::vector<std::string>{"connected_carts_drop:resolved", "connected_carts_drop:firing"}))
       << "one notification per change";
+  for (auto& l : links) l.process->Stop(SIGKILL);
+}
+
+TEST_F(MonitorOverBroker, TheFleetDiffLeavesOutMaintenanceAndClosedStores) {
+  // A second store, closed for renovation, with one cart of its own.
+  ASSERT_EQ(testing::RunProcess({bin_, "--data-dir", data_, "store", "add", "--id", "STORE-002", "--name", "Closed",
+                                 "--region", "eu", "--timezone", "Europe/Berlin", "--opening-hours", "Mo-Su off"})
+                .exit_code,
+            0);
+  auto made = testing::RunProcess(
+      {bin_, "--data-dir", data_, "provision", "--store", "STORE-002", "--new-carts", "1", "--out", data_ + "/carts"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const CartId closed_cart = CartId::FromNumber(7);
+  // Cart 2 goes into maintenance; carts 1, 2 and the closed store's cart connect.
+  auto m = client_->Put("/api/v1/carts/" + Cart(1).str() + "/maintenance", {{"Authorization", bearer_}},
+                        R"({"in_maintenance":true,"reason":"wheel"})", "application/json");
+  ASSERT_TRUE(m && m->status == 200) << (m ? m->body : "");
+  Time t = std::chrono::floor<milliseconds>(Clock::System().Now());
+  std::vector<Link> links;
+  for (const CartId& c : {Cart(0), Cart(1), closed_cart}) links.push_back(Connect(c, t));
+  for (const CartId& c : {Cart(0), Cart(1), closed_cart}) ASSERT_TRUE(WaitForLink(c, "online/birth")) << c.str();
+
+  rapidjson::Document d;
+  for (int i = 0; i < 100; ++i) {
+    d = Get("/api/v1/fleet/diff");
+    if (d.IsObject() && d["connected"].GetInt64() == 1 && d["unexpected"].Size() == 2) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_EQ(d["carts"].GetInt64(), 7);
+  EXPECT_EQ(d["expected"].GetInt64(), 5) << "six carts of the open store less the one in maintenance";
+  EXPECT_EQ(d["connected"].GetInt64(), 1);
+  std::vector<std::string> missing, unexpected;
+  for (const auto& x : d["missing"].GetArray()) missing.push_back(x["cart_id"].GetString());
+  for (const auto& x : d["unexpected"].GetArray()) unexpected.push_back(x.GetString());
+  EXPECT_EQ(missing, (std::vector<std::string>{Cart(2).str(), Cart(3).str(), Cart(4).str(), Cart(5).str()}));
+  EXPECT_EQ(unexpected, (std::vector<std::string>{Cart(1).str(), closed_cart.str()}));
+  ASSERT_EQ(d["closed_stores"].Size(), 1u);
+  EXPECT_STREQ(d["closed_stores"][0].GetString(), "STORE-002");
+  // The same figures for Prometheus.
+  auto metrics = client_->Get("/metrics", {{"Authorization", bearer_}});
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cw_fleet_expected_online 5\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("cw_fleet_expected_missing 4\n"), std::string::npos);
   for (auto& l : links) l.process->Stop(SIGKILL);
 }
 

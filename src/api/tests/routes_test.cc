@@ -580,6 +580,27 @@ TEST_F(RoutesTest, AlarmsListWhatIsActiveAndTheHistoryForOpsOnly) {
   EXPECT_EQ(Call("GET", "/api/v1/alarms", Login("ann")).status, 403);
 }
 
+TEST_F(RoutesTest, FleetDiffServesTheMonitorsNewestComparison) {
+  std::string olga = Login("olga");
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/diff", olga).status, 503);
+  monitor::FleetDiff d;
+  d.at = kT0;
+  d.carts = 2;
+  d.expected = 1;
+  d.missing.push_back({kCartA, kA, store::LinkState::kOffline, "will", kT0 - seconds(30)});
+  d.closed_stores.push_back(kB);
+  services_->fleet_diff = [d] { return std::optional<monitor::FleetDiff>(d); };
+  auto r = Call("GET", "/api/v1/fleet/diff", olga);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.doc["expected"].GetInt64(), 1);
+  EXPECT_EQ(r.doc["connected"].GetInt64(), 0);
+  ASSERT_EQ(r.doc["missing"].Size(), 1u);
+  EXPECT_STREQ(r.doc["missing"][0]["cart_id"].GetString(), kCartA.str().c_str());
+  EXPECT_STREQ(r.doc["missing"][0]["cause"].GetString(), "will");
+  EXPECT_STREQ(r.doc["closed_stores"][0].GetString(), kB.str().c_str());
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/diff", Login("sam")).status, 403);
+}
+
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/token", "", R"({"username":"sam","password":"wrong"})").status, 401);

@@ -428,10 +428,11 @@ class Routes {
   }
 
   // Carts expected online (active, not in maintenance, store open by its hours) against those
-  // connected, as of the monitor's newest diff (every 5 minutes).
+  // the fleet monitor sees connected, as of now.
   Result<Response, HttpError> FleetDiff() {
-    auto d = s_.fleet_diff ? s_.fleet_diff() : std::nullopt;
-    if (!d) return HttpError(Unavailable("the fleet monitor has not compared the fleet yet"));
+    if (!s_.fleet_diff) return HttpError(Unavailable("this server runs no fleet monitor"));
+    CW_ASSIGN_OR_RETURN(monitor::FleetDiff diff, s_.fleet_diff());
+    const monitor::FleetDiff* d = &diff;
     Json j;
     j.Begin().At("at", d->at).Int("carts", static_cast<int64_t>(d->carts)).Int("expected", static_cast<int64_t>(d->expected));
     j.Int("connected", static_cast<int64_t>(d->connected)).BeginArray("missing");

@@ -41,8 +41,8 @@ struct ApiServices {
   std::string scrape_token = {};  // a bearer token Prometheus may use for /metrics ("" for none)
   // The fleet monitor's pending and firing alarms (GET /alarms lists none when empty).
   std::function<std::vector<monitor::AlarmStatus>()> active_alarms = {};
-  // The fleet monitor's newest fleet diff (empty, or nullopt: GET /fleet/diff answers 503).
-  std::function<std::optional<monitor::FleetDiff>()> fleet_diff = {};
+  // The fleet diff as of now (empty: GET /fleet/diff answers 503).
+  std::function<Result<monitor::FleetDiff>()> fleet_diff = {};
 };
 
 void AddRoutes(Router& router, ApiServices& services);

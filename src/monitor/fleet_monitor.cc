@@ -164,39 +164,22 @@ void FleetMonitor::OnStatusMessage(const std::string& topic, const std::string& 
   tracker_.OnStatus(*cart, *status, clock_.Now());
 }
 
-void FleetMonitor::UpdateFleetDiff(Time now) {
-  auto stores = entities_.ListStores();
+Result<FleetDiff> FleetMonitor::ComputeFleetDiff(Time now) const {
+  CW_ASSIGN_OR_RETURN(auto stores, entities_.ListStores());
   std::vector<store::CartOverview> fleet;
   store::FleetQuery q;
   q.limit = 500;
-  Status st = stores.status();
-  while (st.ok()) {
-    auto page = entities_.ListFleet(q);
-    if (!page.ok()) {
-      st = page.status();
-      break;
-    }
-    bool last = page->size() < q.limit;
-    for (auto& c : *page) fleet.push_back(std::move(c));
+  for (;;) {
+    CW_ASSIGN_OR_RETURN(auto page, entities_.ListFleet(q));
+    bool last = page.size() < q.limit;
+    for (auto& c : page) fleet.push_back(std::move(c));
     if (last) break;
     q.after = fleet.back().cart.id;
   }
-  if (!st.ok()) {
-    log::Warn("monitor.fleet_diff_failed", {{"error", st.ToString()}});  // tried again next tick
-    return;
-  }
-  FleetDiff d = DiffFleet(fleet, *stores, tracker_, now);
-  for (const auto& p : d.problems) log::Warn("monitor.store_hours_unreadable", {{"problem", p}});
-  expected_online_.Set(static_cast<double>(d.expected));
-  expected_missing_.Set(static_cast<double>(d.missing.size()));
-  std::lock_guard lock(diff_mu_);
-  diff_ = std::move(d);
+  return DiffFleet(fleet, stores, tracker_, now);
 }
 
-std::optional<FleetDiff> FleetMonitor::fleet_diff() const {
-  std::lock_guard lock(diff_mu_);
-  return diff_;
-}
+Result<FleetDiff> FleetMonitor::CurrentFleetDiff() const { return ComputeFleetDiff(clock_.Now()); }
 
 Status FleetMonitor::OnBatch(std::span<const ingest::RoutedEvent> events) {
   for (const auto& e : events) {
@@ -256,12 +239,17 @@ void FleetMonitor::TickOnce() {
       log::Error("monitor.transitions_not_kept", {{"pending", unsaved_.size()}, {"error", st.ToString()}});
     }
   }
-  bool diff_due;
-  {
-    std::lock_guard diff_lock(diff_mu_);
-    diff_due = !diff_ || now - diff_->at >= options_.fleet_diff_every || now < diff_->at;
+  if (!diff_at_ || now - *diff_at_ >= options_.fleet_diff_every || now < *diff_at_) {
+    auto diff = ComputeFleetDiff(now);
+    if (diff.ok()) {
+      diff_at_ = now;
+      expected_online_.Set(static_cast<double>(diff->expected));
+      expected_missing_.Set(static_cast<double>(diff->missing.size()));
+      for (const auto& p : diff->problems) log::Warn("monitor.store_hours_unreadable", {{"problem", p}});
+    } else {
+      log::Warn("monitor.fleet_diff_failed", {{"error", diff.error().ToString()}});  // again next tick
+    }
   }
-  if (diff_due) UpdateFleetDiff(now);
   IngestTotals totals = ingest_ ? ingest_() : IngestTotals{};
   FleetSample sample{now, tracker_.counts().online, totals.received, totals.errors, auth_failures_.load()};
   alarms_.Evaluate(sample, per_cart_);

@@ -74,13 +74,14 @@ class FleetMonitor final : public ingest::EventSink {
   void OnStatusMessage(const std::string& topic, const std::string& payload);
 
   const ConnectivityTracker& connectivity() const { return tracker_; }
-  // The newest fleet diff (nullopt before the first tick).
-  std::optional<FleetDiff> fleet_diff() const;
+  // The fleet diff as of the clock's now (the API's; the tick keeps the cw_fleet_* gauges
+  // current every fleet_diff_every with the same computation). Store trouble is kUnavailable.
+  Result<FleetDiff> CurrentFleetDiff() const;
   const AlarmEngine& alarms() const { return alarms_; }
 
  private:
   void Run();
-  void UpdateFleetDiff(Time now);
+  Result<FleetDiff> ComputeFleetDiff(Time now) const;
 
   MonitorOptions options_;
   store::EntityStore& entities_;
@@ -94,8 +95,7 @@ class FleetMonitor final : public ingest::EventSink {
   std::mutex tick_mu_;                                  // one TickOnce at a time
   std::vector<store::ConnectivityTransition> unsaved_;  // guarded by tick_mu_: kept for the next try
   std::atomic<uint64_t> auth_failures_{0};
-  mutable std::mutex diff_mu_;
-  std::optional<FleetDiff> diff_;  // guarded by diff_mu_
+  std::optional<Time> diff_at_;  // guarded by tick_mu_: when the gauges were last set
 
   metrics::Family<metrics::Counter>& transitions_total_;
   metrics::Family<metrics::Counter>& status_messages_;

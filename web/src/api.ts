@@ -219,3 +219,14 @@ export class Api {
     return parsed as T;
   }
 }
+
+export interface FleetDiff {
+  at: string;
+  carts: number;
+  expected: number;
+  connected: number;
+  missing: { cart_id: string; store_id: string; state: string; cause: string; since: string | null }[];
+  unexpected: string[];
+  closed_stores: string[];
+  problems: string[];
+}

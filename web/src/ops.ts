@@ -1,7 +1,7 @@
 // The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
 // (connectivity, recent events, battery sparkline, faults, audit trail), the ingest's rejects and
 // the alarms.
-import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, FleetDiff, IngestStats, Page, Reject, Store, StoredEvent } from './api';
 import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
 
 const api = new Api();
@@ -78,6 +78,7 @@ function messageRate(now: IngestStats): number | null {
 function fleetView(main: HTMLElement): () => Promise<void> {
   const tiles = h('div', { class: 'tiles', id: 'tiles' });
   const table = h('div', { class: 'scroll' });
+  const missing = h('section', { class: 'panel', id: 'fleet-missing' });
   const storeSel = h('select', { name: 'store' }, h('option', { value: '' }, 'all stores')) as HTMLSelectElement;
   const regionSel = h('select', { name: 'region' }, ...['', 'eu', 'us'].map((r) => h('option', { value: r }, r || 'all regions'))) as HTMLSelectElement;
   const fw = h('input', { name: 'firmware', placeholder: 'e.g. 1.4.2', size: 10 }) as HTMLInputElement;
@@ -98,6 +99,7 @@ function fleetView(main: HTMLElement): () => Promise<void> {
   });
   main.append(
     tiles,
+    missing,
     h(
       'section',
       { class: 'panel' },
@@ -108,12 +110,13 @@ function fleetView(main: HTMLElement): () => Promise<void> {
     ),
   );
   refresh = async () => {
-    const [everything, shown, rejects, counters, alarms] = await Promise.all([
+    const [everything, shown, rejects, counters, alarms, diff] = await Promise.all([
       allFleet({}),
       allFleet({ store: filters.store, region: filters.region, firmware: filters.firmware, battery_below: filters.battery_below }),
       api.get<Page<Reject>>('/api/v1/rejects', { limit: 500 }),
       api.get<IngestStats>('/api/v1/ingest/stats').catch(() => null),
       api.get<Alarms>('/api/v1/alarms', { limit: 1 }).catch(() => null),
+      api.get<FleetDiff>('/api/v1/fleet/diff').catch(() => null),
     ]);
     const rate = counters ? messageRate(counters) : null;
     const count = (state: string) => everything.filter((c) => c.state === state).length;
@@ -127,7 +130,9 @@ function fleetView(main: HTMLElement): () => Promise<void> {
     const firing = alarms ? alarms.active.filter((a) => a.state === 'firing').length : 0;
     mount(
       tiles,
-      tile(link('online'), `connected of ${inService.length} expected online`, 'tile-connected'),
+      // The fleet diff also leaves out carts whose store is closed by its opening hours.
+      diff ? tile(diff.connected, `connected of ${diff.expected} expected online`, 'tile-connected')
+        : tile(link('online'), `connected of ${inService.length} expected online`, 'tile-connected'),
       tile(link('stale'), 'stale (silent past their cadence)', 'tile-stale'),
       h('div', { class: `tile${firing ? ' alert' : ''}`, id: 'tile-alarms', onclick: () => show({ kind: 'alarms' }) },
         h('div', { class: 'n' }, alarms ? firing : '–'), h('div', { class: 'l' }, 'alarms firing')),
@@ -164,6 +169,15 @@ function fleetView(main: HTMLElement): () => Promise<void> {
       ),
       shown.length === 0 ? h('p', { class: 'muted' }, 'No carts match.') : null,
     );
+    missing.hidden = !(diff && diff.missing.length);
+    mount(missing, ...(diff && diff.missing.length ? [
+      h('h2', {}, `Expected online, not connected (${diff.missing.length})`),
+      h('table', { id: 'missing-table' }, h('tbody', {}, ...diff.missing.slice(0, 50).map((m) =>
+        h('tr', { class: 'clickable', onclick: () => show({ kind: 'cart', id: m.cart_id }) },
+          h('td', {}, m.cart_id), h('td', {}, m.store_id), h('td', {}, m.state), h('td', {}, m.cause.replace(/_/g, ' ')),
+          h('td', {}, m.since ? ago(m.since) : '–'))))),
+      diff.closed_stores.length ? h('p', { class: 'muted' }, `Closed now by their hours: ${diff.closed_stores.join(', ')}`) : null,
+    ] : []));
   };
   return refresh;
 }

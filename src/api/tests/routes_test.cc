@@ -589,7 +589,7 @@ TEST_F(RoutesTest, FleetDiffServesTheMonitorsNewestComparison) {
   d.expected = 1;
   d.missing.push_back({kCartA, kA, store::LinkState::kOffline, "will", kT0 - seconds(30)});
   d.closed_stores.push_back(kB);
-  services_->fleet_diff = [d] { return std::optional<monitor::FleetDiff>(d); };
+  services_->fleet_diff = [d] { return Result<monitor::FleetDiff>(d); };
   auto r = Call("GET", "/api/v1/fleet/diff", olga);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.doc["expected"].GetInt64(), 1);

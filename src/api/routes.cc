@@ -129,6 +129,20 @@ Result<std::optional<Id>, HttpError> IdParam(const Request& r, const std::string
   return std::optional<Id>(*id);
 }
 
+// `window` of the per-cart statistics: 5m to 60m in steps of 5m (1h also reads as 60m).
+Result<Duration, HttpError> WindowParam(const Request& r, Duration fallback) {
+  auto w = Param(r, "window");
+  if (!w) return fallback;
+  if (*w == "1h") return Duration(std::chrono::hours(1));
+  int minutes = 0;
+  auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), minutes);
+  if (ec != std::errc() || std::string_view(end, static_cast<size_t>(w->data() + w->size() - end)) != "m" || minutes < 5 ||
+      minutes > 60 || minutes % 5) {
+    return BadField("window", "must be 5m to 60m in steps of 5m, or 1h");
+  }
+  return Duration(std::chrono::minutes(minutes));
+}
+
 // Paging newest-first over times: the cursor is the time of the last item of the previous page.
 std::string TimeCursor(Time last) { return Base64UrlEncode(std::to_string(last.time_since_epoch().count())); }
 Result<std::optional<Time>, HttpError> TimeBefore(const Request& r) {
@@ -261,6 +275,7 @@ class Routes {
     r.Add({"GET", "/api/v1/carts/{cart}/connectivity", AnyUser(), [this](Request& q) { return CartConnectivity(q); }});
     r.Add({"GET", "/api/v1/alarms", Roles({Role::kOps}), [this](Request& q) { return Alarms(q); }});
     r.Add({"GET", "/api/v1/fleet/diff", Roles({Role::kOps}), [this](Request&) { return FleetDiff(); }});
+    r.Add({"GET", "/api/v1/insights/errors", Roles({Role::kOps}), [this](Request& q) { return ErrorsByDevice(q); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
     r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
@@ -427,6 +442,22 @@ class Routes {
     return Ok(j);
   }
 
+  // Errors by device: the 20 largest (cart, error code) counts over the window, fault codes and
+  // reject reasons alike.
+  Result<Response, HttpError> ErrorsByDevice(Request& q) {
+    CW_ASSIGN_OR_RETURN(Duration window, WindowParam(q, std::chrono::hours(1)));
+    if (!s_.cart_stats) return HttpError(Unavailable("this server keeps no per-cart statistics"));
+    Json j;
+    j.Begin().Int("window_s", std::chrono::duration_cast<std::chrono::seconds>(window).count()).At("at", Now());
+    j.BeginArray("items");
+    for (const auto& e : s_.cart_stats->TopErrors(Now(), window, 20)) {
+      j.Begin().Str("cart_id", e.cart.str()).Str("code", e.code);
+      j.Str("kind", wire::ParseRejectReason(e.code) ? "reject" : "fault").Int("count", static_cast<int64_t>(e.count)).End();
+    }
+    j.EndArray().End();
+    return Ok(j);
+  }
+
   // Carts expected online (active, not in maintenance, store open by its hours) against those
   // the fleet monitor sees connected, as of now.
   Result<Response, HttpError> FleetDiff() {
@@ -486,15 +517,7 @@ class Routes {
   Result<Response, HttpError> CartStats(Request& q) {
     CW_ASSIGN_OR_RETURN(CartId id, PathId<CartId>(q, "cart"));
     CW_RETURN_IF_ERROR(Scoped(q).Cart(id).status());  // one of the caller's carts
-    Duration window = std::chrono::minutes(15);
-    if (auto w = Param(q, "window")) {
-      int minutes = 0;
-      auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), minutes);
-      if (ec != std::errc() || std::string_view(end, static_cast<size_t>(w->data() + w->size() - end)) != "m" || minutes < 5 || minutes > 60 || minutes % 5) {
-        return BadField("window", "must be 5m to 60m in steps of 5m");
-      }
-      window = std::chrono::minutes(minutes);
-    }
+    CW_ASSIGN_OR_RETURN(Duration window, WindowParam(q, std::chrono::minutes(15)));
     if (!s_.cart_stats) return HttpError(Unavailable("this server keeps no per-cart statistics"));
     auto s = s_.cart_stats->Get(id, Now(), window);
     Json j;

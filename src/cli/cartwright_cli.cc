@@ -316,6 +316,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
         return monitor::IngestTotals{st.received, st.rejected + st.commit_failures};
       },
       alarm_sinks);
+  if (webhook) fleet_monitor.SetErrorDigest(webhook.get());  // hourly errors by device
   CW_RETURN_IF_ERROR(fleet_monitor.Restore().WithContext("fleet monitor"));
   for (auto type : wire::kAllEventTypes) service.AddSink(type, &fleet_monitor);
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));

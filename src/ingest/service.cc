@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "ingest/dedup.h"
 #include "wire/envelope.h"
+#include "wire/json.h"
 #include "wire/notice.h"
 #include "wire/topic.h"
 
@@ -265,7 +266,9 @@ struct Service::Impl {
       }
       metrics.ReceivedOn(w->topic).Inc();
       metrics.rejects_by_reason.at(w->refused->rejection.reason)->Inc();
-      if (per_cart && w->refused->dead_letter.cart) per_cart->RecordRejected(*w->refused->dead_letter.cart, w->received_at);
+      if (per_cart && w->refused->dead_letter.cart) {
+        per_cart->RecordRejected(*w->refused->dead_letter.cart, w->received_at, wire::Name(w->refused->rejection.reason));
+      }
     }
     for (size_t i = 0; i < admitted.size(); ++i) {
       const store::TelemetryEvent& e = admitted[i]->admitted->event;
@@ -283,7 +286,11 @@ struct Service::Impl {
         latency = e.received_at - e.ts;
         metrics.publish_to_cloud.Observe(Seconds(*latency));
       }
-      if (per_cart) per_cart->RecordStored(e.cart, e.received_at, latency, e.late, e.type == wire::EventType::kFault);
+      if (per_cart) {
+        std::string_view fault_code;
+        if (e.type == wire::EventType::kFault) fault_code = wire::GetString(admitted[i]->admitted->doc, "code").value_or("");
+        per_cart->RecordStored(e.cart, e.received_at, latency, e.late, fault_code);
+      }
     }
   }
 

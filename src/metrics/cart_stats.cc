@@ -18,34 +18,44 @@ CartStatsTable::Entry& CartStatsTable::Touch(const CartId& cart, Time received_a
   return e;
 }
 
-void CartStatsTable::RecordStored(const CartId& cart, Time received_at, std::optional<Duration> latency, bool late,
-                                  bool fault) {
-  std::lock_guard lock(mu_);
-  Entry& e = Touch(cart, received_at);
-  e.stored++;
-  e.late += late;
-  e.faults += fault;
-  if (!latency) return;
+CartStatsTable::Slice* CartStatsTable::SliceAt(Entry& e, Time received_at) {
   Time start = SliceStart(received_at);
   Time newest = e.slices.empty() ? start : std::max(start, e.slices.back().start);
   Time horizon = newest - options_.slice * (options_.slices - 1);
-  if (start < horizon) return;  // older than the hour kept
+  if (start < horizon) return nullptr;  // older than the hour kept
   // Messages arrive in about receive order; one for an older slice still kept joins it.
   auto pos = std::upper_bound(e.slices.begin(), e.slices.end(), start,
                               [](Time t, const Slice& s) { return t < s.start; });
   if (pos == e.slices.begin() || std::prev(pos)->start != start) {
-    pos = e.slices.insert(pos, Slice{start, LatencySketch(options_.relative_accuracy)});
+    pos = e.slices.insert(pos, Slice{start, LatencySketch(options_.relative_accuracy), {}});
   } else {
     --pos;
   }
-  pos->sketch.Add(std::chrono::duration<double>(*latency).count());
+  Slice* slice = &*pos;
   // Forget what has left the hour (by the newest slice, so a quiet cart keeps its last hour).
   while (e.slices.front().start < horizon) e.slices.pop_front();
+  return slice;
 }
 
-void CartStatsTable::RecordRejected(const CartId& cart, Time received_at) {
+void CartStatsTable::RecordStored(const CartId& cart, Time received_at, std::optional<Duration> latency, bool late,
+                                  std::string_view fault_code) {
   std::lock_guard lock(mu_);
-  Touch(cart, received_at).rejects++;
+  Entry& e = Touch(cart, received_at);
+  e.stored++;
+  e.late += late;
+  e.faults += !fault_code.empty();
+  if (!latency && fault_code.empty()) return;
+  Slice* slice = SliceAt(e, received_at);
+  if (!slice) return;
+  if (latency) slice->sketch.Add(std::chrono::duration<double>(*latency).count());
+  if (!fault_code.empty()) slice->errors[std::string(fault_code)]++;
+}
+
+void CartStatsTable::RecordRejected(const CartId& cart, Time received_at, std::string_view reason) {
+  std::lock_guard lock(mu_);
+  Entry& e = Touch(cart, received_at);
+  e.rejects++;
+  if (Slice* slice = SliceAt(e, received_at)) slice->errors[std::string(reason)]++;
 }
 
 void CartStatsTable::RecordDuplicate(const CartId& cart, Time received_at) {
@@ -80,6 +90,33 @@ std::optional<CartStats> CartStatsTable::Get(const CartId& cart, Time now, Durat
   s.p95 = latency.Quantile(0.95);
   s.p99 = latency.Quantile(0.99);
   return s;
+}
+
+std::vector<CartStatsTable::ErrorCount> CartStatsTable::TopErrors(Time now, Duration window, size_t n) const {
+  std::vector<ErrorCount> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [cart, e] : carts_) {
+      std::map<std::string_view, uint64_t> sum;
+      for (const Slice& s : e.slices) {
+        if (s.start + options_.slice <= now - window || s.start > now) continue;
+        for (const auto& [code, count] : s.errors) sum[code] += count;
+      }
+      for (const auto& [code, count] : sum) all.push_back({cart, std::string(code), count});
+    }
+  }
+  auto order = [](const ErrorCount& a, const ErrorCount& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.cart != b.cart) return a.cart < b.cart;
+    return a.code < b.code;
+  };
+  if (all.size() > n) {
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), order);
+    all.erase(all.begin() + static_cast<std::ptrdiff_t>(n), all.end());
+  } else {
+    std::sort(all.begin(), all.end(), order);
+  }
+  return all;
 }
 
 std::vector<std::pair<CartId, Time>> CartStatsTable::LastSeen() const {

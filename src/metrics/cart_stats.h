@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -44,9 +46,12 @@ class CartStatsTable {
   explicit CartStatsTable(CartStatsOptions options = {});
 
   // One message from `cart` received at `received_at` (server time). `latency` is receive time
-  // minus device ts for a stored live event, nullopt otherwise. Thread-safe.
-  void RecordStored(const CartId& cart, Time received_at, std::optional<Duration> latency, bool late, bool fault);
-  void RecordRejected(const CartId& cart, Time received_at);
+  // minus device ts for a stored live event, nullopt otherwise; `fault_code` is a stored fault
+  // event's code ("" for other events). Thread-safe.
+  void RecordStored(const CartId& cart, Time received_at, std::optional<Duration> latency, bool late,
+                    std::string_view fault_code = {});
+  // A message of the cart dead-lettered with `reason` (a reject reason).
+  void RecordRejected(const CartId& cart, Time received_at, std::string_view reason);
   void RecordDuplicate(const CartId& cart, Time received_at);
 
   // The cart's figures, latency over (now − window, now]; nullopt for a cart never heard from
@@ -55,6 +60,17 @@ class CartStatsTable {
   // The latency sketch of (from, to], merged from the slices that overlap it (a slice counts
   // when its start is in the range).
   LatencySketch Latency(const CartId& cart, Time from, Time to) const;
+  // Errors by device: the carts' fault codes and reject reasons counted over the slices that
+  // overlap (now − window, now], the `n` largest (cart, code) pairs, largest first (ties by cart,
+  // then code).
+  struct ErrorCount {
+    CartId cart;
+    std::string code;
+    uint64_t count = 0;
+    bool operator==(const ErrorCount&) const = default;
+  };
+  std::vector<ErrorCount> TopErrors(Time now, Duration window, size_t n) const;
+
   // Carts with any figures, in id order.
   std::vector<CartId> Carts() const;
   // When each cart was last heard from (any message: stored, rejected or a duplicate), in id order.
@@ -66,6 +82,7 @@ class CartStatsTable {
   struct Slice {
     Time start;
     LatencySketch sketch;
+    std::map<std::string, uint64_t, std::less<>> errors;  // fault code or reject reason → count
   };
   struct Entry {
     uint64_t messages = 0, stored = 0, rejects = 0, faults = 0, late = 0;
@@ -73,6 +90,8 @@ class CartStatsTable {
     std::deque<Slice> slices;  // oldest first
   };
   Entry& Touch(const CartId& cart, Time received_at);
+  // The slice holding `received_at`, made if needed; nullptr if it is older than the hour kept.
+  Slice* SliceAt(Entry& e, Time received_at);
   Time SliceStart(Time t) const;
 
   CartStatsOptions options_;

@@ -164,6 +164,12 @@ void FleetMonitor::OnStatusMessage(const std::string& topic, const std::string& 
   tracker_.OnStatus(*cart, *status, clock_.Now());
 }
 
+void FleetMonitor::SetErrorDigest(Webhook* webhook, Duration every) {
+  std::lock_guard lock(tick_mu_);
+  digest_ = webhook;
+  digest_every_ = every;
+}
+
 Result<FleetDiff> FleetMonitor::ComputeFleetDiff(Time now) const {
   CW_ASSIGN_OR_RETURN(auto stores, entities_.ListStores());
   std::vector<store::CartOverview> fleet;
@@ -248,6 +254,15 @@ void FleetMonitor::TickOnce() {
       for (const auto& p : diff->problems) log::Warn("monitor.store_hours_unreadable", {{"problem", p}});
     } else {
       log::Warn("monitor.fleet_diff_failed", {{"error", diff.error().ToString()}});  // again next tick
+    }
+  }
+  if (digest_ && per_cart_) {
+    if (!digest_at_ || now < *digest_at_) digest_at_ = now;
+    if (now - *digest_at_ >= digest_every_) {
+      Duration window = std::min<Duration>(digest_every_, std::chrono::hours(1));
+      auto top = per_cart_->TopErrors(now, window, 20);
+      if (!top.empty()) digest_->Post(ErrorDigestJson(now, window, top));
+      digest_at_ = now;
     }
   }
   IngestTotals totals = ingest_ ? ingest_() : IngestTotals{};

@@ -24,6 +24,7 @@
 #include "monitor/broker_log.h"
 #include "monitor/connectivity.h"
 #include "monitor/fleet_diff.h"
+#include "monitor/notify.h"
 #include "mqtt/client.h"
 #include "store/entity_store.h"
 
@@ -64,7 +65,12 @@ class FleetMonitor final : public ingest::EventSink {
   Status Start();
   void Stop();
 
-  // One evaluation at the clock's now: broker log, silence rules, transitions kept, alarms.
+  // Posts the errors by device of the last `every` (at most an hour) to `webhook` every `every`,
+  // when there were any. Call before Start.
+  void SetErrorDigest(Webhook* webhook, Duration every = std::chrono::hours(1));
+
+  // One evaluation at the clock's now: broker log, silence rules, transitions kept, alarms,
+  // fleet-diff gauges, the error digest when due.
   void TickOnce();
 
   // ingest::EventSink — every stored event is a sign of life (redeliveries are not).
@@ -96,6 +102,9 @@ class FleetMonitor final : public ingest::EventSink {
   std::vector<store::ConnectivityTransition> unsaved_;  // guarded by tick_mu_: kept for the next try
   std::atomic<uint64_t> auth_failures_{0};
   std::optional<Time> diff_at_;  // guarded by tick_mu_: when the gauges were last set
+  Webhook* digest_ = nullptr;
+  Duration digest_every_ = std::chrono::hours(1);
+  std::optional<Time> digest_at_;  // guarded by tick_mu_: the period's start
 
   metrics::Family<metrics::Counter>& transitions_total_;
   metrics::Family<metrics::Counter>& status_messages_;

@@ -22,6 +22,27 @@ std::string AlarmEventJson(const store::AlarmEvent& e) {
   return b.Finish();
 }
 
+std::string ErrorDigestJson(Time at, Duration window, const std::vector<metrics::CartStatsTable::ErrorCount>& items) {
+  wire::JsonBuilder b;
+  b.Field("kind", "error_digest")
+      .Field("at", FormatTimeMillis(at))
+      .Field("window_s", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(window).count()));
+  auto& w = b.Key("items").writer();
+  w.StartArray();
+  for (const auto& e : items) {
+    w.StartObject();
+    w.Key("cart_id");
+    w.String(e.cart.str().c_str());
+    w.Key("code");
+    w.String(e.code.c_str());
+    w.Key("count");
+    w.Uint64(e.count);
+    w.EndObject();
+  }
+  w.EndArray();
+  return b.Finish();
+}
+
 void LogAlarmSink::Notify(const store::AlarmEvent& e) {
   std::initializer_list<log::Field> fields = {{"alarm", e.alarm},
                                               {"subject", e.subject},

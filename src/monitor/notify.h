@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "metrics/cart_stats.h"
 #include "monitor/alarms.h"
 
 namespace cw::monitor {
@@ -17,6 +18,10 @@ namespace cw::monitor {
 // {"kind":"alarm","alarm","subject","state":"firing|resolved","severity":"page|notify","at",
 //  "value","threshold","summary"}
 std::string AlarmEventJson(const store::AlarmEvent& e);
+
+// The hourly digest of errors by device (webhook body):
+// {"kind":"error_digest","at","window_s","items":[{"cart_id","code","count"}]}
+std::string ErrorDigestJson(Time at, Duration window, const std::vector<metrics::CartStatsTable::ErrorCount>& items);
 
 // One line per notification: warn when firing, info when resolved.
 class LogAlarmSink final : public AlarmSink {

@@ -502,9 +502,9 @@ TEST_F(RoutesTest, CartStatsShowCountsAndLatencyPercentilesForTheWindow) {
   EXPECT_TRUE(empty.doc["last_seen_at"].IsNull());
   EXPECT_TRUE(empty.doc["latency"]["p99_ms"].IsNull());
   for (int i = 1; i <= 100; ++i) {
-    table.RecordStored(kCartA, clock_.Now() - seconds(i), std::chrono::milliseconds(i), false, i == 100);
+    table.RecordStored(kCartA, clock_.Now() - seconds(i), std::chrono::milliseconds(i), false, i == 100 ? "SENSOR_FAIL" : "");
   }
-  table.RecordRejected(kCartA, clock_.Now());
+  table.RecordRejected(kCartA, clock_.Now(), "schema_violation");
   auto r = Call("GET", path, sam, "", {{"window", "30m"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.doc["window_s"].GetInt64(), 1800);
@@ -515,6 +515,19 @@ TEST_F(RoutesTest, CartStatsShowCountsAndLatencyPercentilesForTheWindow) {
   EXPECT_NEAR(r.doc["latency"]["p50_ms"].GetDouble(), 50, 0.6);
   EXPECT_NEAR(r.doc["latency"]["p99_ms"].GetDouble(), 99, 1.1);
   EXPECT_EQ(Call("GET", path, sam, "", {{"window", "7m"}}).status, 400);
+  // Errors by device (ops): the schema violation and the sensor fault recorded above.
+  std::string olga = Login("olga");
+  auto errors = Call("GET", "/api/v1/insights/errors", olga, "", {{"window", "1h"}});
+  ASSERT_EQ(errors.status, 200) << errors.body;
+  EXPECT_EQ(errors.doc["window_s"].GetInt64(), 3600);
+  ASSERT_EQ(errors.doc["items"].Size(), 2u);
+  EXPECT_STREQ(errors.doc["items"][0]["cart_id"].GetString(), kCartA.str().c_str());
+  EXPECT_EQ(errors.doc["items"][0]["count"].GetInt64(), 1);
+  std::set<std::string> kinds;
+  for (const auto& e : errors.doc["items"].GetArray()) kinds.insert(std::string(e["kind"].GetString()) + ":" + e["code"].GetString());
+  EXPECT_EQ(kinds, (std::set<std::string>{"fault:SENSOR_FAIL", "reject:schema_violation"}));
+  EXPECT_EQ(Call("GET", "/api/v1/insights/errors", sam).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/insights/errors", olga, "", {{"window", "2h"}}).status, 400);
   EXPECT_EQ(Call("GET", path, sam, "", {{"window", "2h"}}).status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/carts/" + kCartB.str() + "/stats", sam).status, 403);
 }

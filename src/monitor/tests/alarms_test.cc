@@ -128,8 +128,8 @@ TEST_F(Alarms, ACartsLatencyAboveTwiceItsBaselineForFifteenMinutesNotifies) {
   Duration slow_latency = std::chrono::milliseconds(80);
   auto traffic = [&](FleetSample& s) {
     // Each cart sends a live event every 5 s.
-    per_cart_.RecordStored(slow, s.at, slow_latency, false, false);
-    per_cart_.RecordStored(fine, s.at, std::chrono::milliseconds(60), false, false);
+    per_cart_.RecordStored(slow, s.at, slow_latency, false);
+    per_cart_.RecordStored(fine, s.at, std::chrono::milliseconds(60), false);
     s.connected = 2;
   };
   Run(minutes(40), traffic);
@@ -157,7 +157,7 @@ TEST_F(Alarms, ACartsLatencyAboveTwiceItsBaselineForFifteenMinutesNotifies) {
 TEST_F(Alarms, MillisecondJitterOnAFastLinkIsNotAnIncident) {
   const CartId cart = CartId::FromNumber(1);
   Duration latency = std::chrono::milliseconds(4);
-  auto traffic = [&](FleetSample& s) { per_cart_.RecordStored(cart, s.at, latency, false, false); };
+  auto traffic = [&](FleetSample& s) { per_cart_.RecordStored(cart, s.at, latency, false); };
   Run(minutes(30), traffic);
   latency = std::chrono::milliseconds(40);  // 10x, but under twice the 50 ms floor
   Run(minutes(30), traffic);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/files.h"
@@ -274,6 +276,59 @@ TEST_F(MonitorOverBroker, TheFleetDiffLeavesOutMaintenanceAndClosedStores) {
   EXPECT_NE(metrics->body.find("cw_fleet_expected_online 5\n"), std::string::npos);
   EXPECT_NE(metrics->body.find("cw_fleet_expected_missing 4\n"), std::string::npos);
   for (auto& l : links) l.process->Stop(SIGKILL);
+}
+
+// The cw_… names in a deploy/ file (rules or dashboard).
+std::set<std::string> MetricNames(const std::string& text) {
+  std::set<std::string> out;
+  for (size_t at = text.find("cw_"); at != std::string::npos; at = text.find("cw_", at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '_')) continue;
+    size_t end = at;
+    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) ||
+                                 std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
+      end++;
+    }
+    out.insert(text.substr(at, end - at));
+  }
+  return out;
+}
+
+TEST_F(MonitorOverBroker, DeployRulesAndDashboardsNameOnlySeriesServeExports) {
+  auto metrics = client_->Get("/metrics", {{"Authorization", bearer_}});
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  std::set<std::string> exported;
+  std::istringstream lines(metrics->body);
+  for (std::string line; std::getline(lines, line);) {
+    char name[128], kind[32];
+    if (std::sscanf(line.c_str(), "# TYPE %127s %31s", name, kind) != 2) continue;
+    exported.insert(name);
+    if (std::string(kind) == "histogram") {
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) exported.insert(std::string(name) + suffix);
+    }
+  }
+  ASSERT_GT(exported.size(), 20u);
+  const std::string root = std::string(CW_SOURCE_DIR) + "/deploy/";
+  for (const char* file : {"prometheus/cartwright-alerts.yml", "prometheus/cartwright-alerts.test.yml",
+                           "grafana/fleet-health.json", "grafana/pipeline-health.json", "grafana/cart.json"}) {
+    auto text = ReadFile(root + file);
+    ASSERT_TRUE(text.ok()) << file;
+    auto names = MetricNames(*text);
+    if (std::string(file).find("cart.json") == std::string::npos) {
+      EXPECT_FALSE(names.empty()) << file;
+    }
+    for (const auto& n : names) EXPECT_TRUE(exported.count(n)) << file << " names " << n << ", which serve does not export";
+    if (std::string(file).ends_with(".json")) {
+      // A dashboard Grafana can import: a uid, a title, and panels that each have a place and queries.
+      rapidjson::Document d;
+      ASSERT_TRUE(wire::ParseStrictObject(*text, d).ok()) << file;
+      EXPECT_TRUE(d.HasMember("uid") && d["uid"].IsString()) << file;
+      EXPECT_TRUE(d.HasMember("title") && d["title"].IsString()) << file;
+      ASSERT_TRUE(d.HasMember("panels") && d["panels"].IsArray() && d["panels"].Size() > 0) << file;
+      for (const auto& p : d["panels"].GetArray()) {
+        EXPECT_TRUE(p.HasMember("gridPos") && p.HasMember("targets") && p["targets"].Size() > 0) << file;
+      }
+    }
+  }
 }
 
 // A client without a certificate gets no further than the TLS handshake.

@@ -74,6 +74,10 @@ Status LoadScenario(const std::string& path, FleetOptions& options) {
         else if (key == "battery_cliff") CW_RETURN_IF_ERROR(share(key, v, f.battery_cliff));
         else if (key == "parking_lot") CW_RETURN_IF_ERROR(share(key, v, f.parking_lot));
         else if (key == "parking_lot_hours") f.parking_lot_hours = number(v);
+        else if (key == "malformed_carts") CW_RETURN_IF_ERROR(share(key, v, f.malformed_carts));
+        else if (key == "malformed_share") CW_RETURN_IF_ERROR(share(key, v, f.malformed_share));
+        else if (key == "slow_link_carts") CW_RETURN_IF_ERROR(share(key, v, f.slow_link_carts));
+        else if (key == "slow_link_delay_ms") f.slow_link_delay = std::chrono::milliseconds(static_cast<int64_t>(number(v)));
         else return unknown(key, v, "faults");
       }
     }

@@ -15,6 +15,7 @@
 #include "crypto/ecdsa.h"
 #include "device/payment.h"
 #include "sim/ble_bridge.h"
+#include "sim/defects.h"
 #include "sim/scaled_clock.h"
 #include "wire/json.h"
 
@@ -69,6 +70,7 @@ struct Fleet::SimCart {
   std::unique_ptr<crypto::SoftKeyStore> se;
   std::unique_ptr<device::SeqCounter> seq;
   std::unique_ptr<MqttSession> session;
+  std::unique_ptr<DefectiveUplink> uplink;  // the session, through the scenario's defects
   std::unique_ptr<device::Cart> cart;
   std::unique_ptr<device::SimEmvModule> emv_module;
   std::unique_ptr<device::SimEmvTerminal> emv_terminal;
@@ -181,9 +183,13 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     so.cert_file = dir + "/device.crt";
     so.key_file = dir + "/device.key";
     sc->session = std::make_unique<MqttSession>(sc->id, so, sc->net_rng, *f->impl_->clock);
+    CartDefects defects;
+    if (fate.Bernoulli(o.faults.malformed_carts)) defects.malformed_share = o.faults.malformed_share;
+    if (fate.Bernoulli(o.faults.slow_link_carts)) defects.delay = o.faults.slow_link_delay;
+    sc->uplink = std::make_unique<DefectiveUplink>(*sc->session, *sc->se, sc->net_rng, defects);
     CW_ASSIGN_OR_RETURN(sc->cart, device::Cart::Boot(device::Cart::Parts{
                                       sc->id, "2.0.0", sc->se.get(), sc->seq.get(), f->impl_->clock.get(), &sc->rng,
-                                      &f->impl_->catalog, sc->session.get(), cloud_key, battery, dir + "/flash"}));
+                                      &f->impl_->catalog, sc->uplink.get(), cloud_key, battery, dir + "/flash"}));
     sc->emv_module = std::make_unique<device::SimEmvModule>(sc->rng);
     sc->emv_terminal = std::make_unique<device::SimEmvTerminal>(sc->rng, o.faults.payment_decline);
     device::Cart* cart = sc->cart.get();
@@ -463,7 +469,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
         flushed = std::all_of(carts_.begin(), carts_.end(), [](const auto& c) {
           const MqttSession& s = *c->session;
           return !s.reachable() || c->cart->powered_off() ||
-                 (s.connected() && c->cart->forward_queue().empty() && s.in_flight() == 0);
+                 (s.connected() && c->cart->forward_queue().empty() && c->uplink->held() == 0 && s.in_flight() == 0);
         });
       }
       if (flushed) break;
@@ -521,6 +527,11 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       auto until = clock.RealUntil(timers.top().first);
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(until).count(), 0, 50));
+    }
+    for (size_t i = 0; i < next_connect; ++i) {
+      if (carts_[i]->uplink->held() == 0) continue;
+      carts_[i]->uplink->Pump(real_now);
+      sync(i);
     }
     int n = ::epoll_wait(im.epoll, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int k = 0; k < n; ++k) {

@@ -44,6 +44,14 @@ struct FaultRates {
   // location pings over LTE-M, until staff bring it back after about `parking_lot_hours`.
   double parking_lot = 0;
   double parking_lot_hours = 3;
+  // Share of carts running a defective firmware that gets `malformed_share` of its messages wrong
+  // (signed, but with a field the schema does not allow: schema_violation at the cloud).
+  double malformed_carts = 0;
+  double malformed_share = 0.5;
+  // Share of carts on a congested link that delays each of their messages by `slow_link_delay`
+  // (real time): the cloud sees it as publish→cloud latency.
+  double slow_link_carts = 0;
+  std::chrono::milliseconds slow_link_delay{0};
 };
 
 // A coverage gap: `fraction` of the carts lose Wi-Fi `after` the start for `length` (virtual

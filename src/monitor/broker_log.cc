@@ -11,6 +11,9 @@ std::string_view Name(AuthFailure f) { return f == AuthFailure::kTlsHandshake ? 
 std::optional<AuthFailure> ClassifyBrokerLogLine(std::string_view line, std::string* detail) {
   // One handshake can log several OpenSSL errors ([0], [1]…): the first one counts it.
   constexpr std::string_view kTls = "OpenSSL Error[0]: ";
+  // A client that closes before its ClientHello (a TCP health check, a port scan, the broker
+  // supervisor's readiness probe) never tried to authenticate.
+  if (line.find("unexpected eof while reading") != std::string_view::npos) return std::nullopt;
   if (auto at = line.find(kTls); at != std::string_view::npos) {
     if (detail) {
       std::string_view rest = line.substr(at + kTls.size());

@@ -11,12 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "core/files.h"
 #include "core/time_format.h"
+#include "crypto/key_store.h"
+#include "crypto/x509.h"
+#include "monitor/broker_log.h"
 #include "testing/harness.h"
 #include "wire/json.h"
 #include "wire/status.h"
@@ -44,7 +48,8 @@ class MonitorOverBroker : public ::testing::Test {
     ASSERT_TRUE(WriteFileAtomic(data_ + "/cartwright.toml",
                                 "[monitor]\ntick = \"1s\"\nactive_cadence = \"2s\"\nidle_cadence = \"2s\"\n"
                                 "offline_after = \"8s\"\nconnected_drop_window = \"5s\"\nauth_failures_window = \"6s\"\n"
-                                "fleet_diff_every = \"1s\"\n")
+                                "fleet_diff_every = \"1s\"\nerror_rate_window = \"3s\"\nerror_rate_for = \"5s\"\n"
+                                "latency_window = \"5s\"\nlatency_for = \"6s\"\nlatency_baseline_warmup = \"6s\"\n")
                     .ok());
     api_port_ = testing::FreePort();
     serve_ = std::make_unique<testing::BackgroundProcess>(
@@ -107,13 +112,29 @@ class MonitorOverBroker : public ::testing::Test {
     for (const auto& e : d["history"].GetArray()) out.push_back(std::string(e["alarm"].GetString()) + ":" + e["state"].GetString());
     return out;
   }
-  bool WaitForAlarm(const std::string& entry) {
-    for (int i = 0; i < 300; ++i) {
+  // Until `entry` ("alarm:state") is in the history (up to 30 s).
+  bool WaitForAlarm(const std::string& entry, int seconds = 30) {
+    for (int i = 0; i < seconds * 10; ++i) {
       auto h = AlarmHistory();
-      if (!h.empty() && h[0] == entry) return true;
+      if (std::find(h.begin(), h.end(), entry) != h.end()) return true;
       std::this_thread::sleep_for(milliseconds(100));
     }
     return false;
+  }
+  // cartsim on the six carts, live (virtual time catches up within a second), busy shoppers, and
+  // the scenario's [faults] lines.
+  std::unique_ptr<testing::BackgroundProcess> Cartsim(const std::string& name, const std::string& faults,
+                                                      const std::string& duration) {
+    std::string scenario = data_ + "/" + name + ".toml";
+    EXPECT_TRUE(WriteFileAtomic(scenario, "[shoppers]\nmean_idle_minutes = 0.05\nmean_scan_gap_seconds = 0.5\n"
+                                          "min_items = 5\nmax_items = 10\n[faults]\nscanner_jam_per_scan = 0\n"
+                                          "weight_mismatch_per_scan = 0\npayment_decline = 0\n" + faults)
+                    .ok());
+    return std::make_unique<testing::BackgroundProcess>(
+        std::vector<std::string>{testing::BinaryPath("cartsim"), "run", "--carts", data_ + "/carts", "--broker",
+                                 "mqtts://127.0.0.1:" + std::to_string(fleet_->port()), "--speed", "2", "--backfill",
+                                 "1s", "--duration", duration, "--scenario", scenario, "--quiet"},
+        data_ + "/" + name + ".log");
   }
 
   // A cart's MQTT connection as its firmware makes it: the will names the connection's start, and
@@ -278,6 +299,58 @@ TEST_F(MonitorOverBroker, TheFleetDiffLeavesOutMaintenanceAndClosedStores) {
   for (auto& l : links) l.process->Stop(SIGKILL);
 }
 
+TEST_F(MonitorOverBroker, AFirmwareThatEmitsMalformedPayloadsPagesOnTheIngestErrorRate) {
+  // Every cart on the defective firmware: half its messages are signed but schema-invalid.
+  auto defective = Cartsim("defective", "malformed_carts = 1.0\nmalformed_share = 0.5\n", "60s");
+  ASSERT_TRUE(WaitForAlarm("ingest_error_rate:firing", 45)) << Joined(AlarmHistory()) << "\n"
+                                                           << ReadFile(data_ + "/defective.log").value_or("");
+  auto errors = Get("/api/v1/insights/errors?window=5m");
+  ASSERT_GT(errors["items"].Size(), 0u);
+  EXPECT_STREQ(errors["items"][0]["code"].GetString(), "schema_violation");
+  EXPECT_STREQ(errors["items"][0]["kind"].GetString(), "reject");
+  defective->Stop(SIGTERM);
+  // The fixed firmware: the rate falls under 1% and the alarm resolves.
+  auto fixed = Cartsim("fixed", "", "60s");
+  ASSERT_TRUE(WaitForAlarm("ingest_error_rate:resolved", 45)) << Joined(AlarmHistory());
+  fixed->Stop(SIGTERM);
+}
+
+TEST_F(MonitorOverBroker, InjectedLatencyOnSomeCartsNotifiesPerCartAndResolves) {
+  // A normal run first, so each cart's baseline is its own few milliseconds.
+  auto normal = Cartsim("normal", "", "60s");
+  std::this_thread::sleep_for(seconds(15));
+  normal->Stop(SIGTERM);
+  auto slow = Cartsim("slow", "slow_link_carts = 0.5\nslow_link_delay_ms = 1500\n", "60s");
+  ASSERT_TRUE(WaitForAlarm("cart_latency:firing", 45)) << Joined(AlarmHistory());
+  auto alarms = Get("/api/v1/alarms");
+  std::set<std::string> slow_carts;
+  for (const auto& a : alarms["active"].GetArray()) {
+    if (std::string(a["alarm"].GetString()) != "cart_latency") continue;
+    EXPECT_STREQ(a["severity"].GetString(), "notify") << "latency notifies, it does not page";
+    if (std::string(a["state"].GetString()) == "firing") slow_carts.insert(a["subject"].GetString());
+  }
+  EXPECT_FALSE(slow_carts.empty());
+  EXPECT_LT(slow_carts.size(), 6u) << "only the carts on the congested link";
+  slow->Stop(SIGTERM);
+  auto healed = Cartsim("healed", "", "60s");
+  ASSERT_TRUE(WaitForAlarm("cart_latency:resolved", 45)) << Joined(AlarmHistory());
+  healed->Stop(SIGTERM);
+}
+
+TEST_F(MonitorOverBroker, ABrokerOutagePagesOnConnectedCartsAndResolvesWhenTheyReturn) {
+  auto sim = Cartsim("outage", "", "120s");
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(WaitForLink(Cart(i), "online/birth")) << i << " " << LinkState(Cart(i));
+  fleet_->broker().Stop();
+  ASSERT_TRUE(WaitForAlarm("connected_carts_drop:firing")) << Joined(AlarmHistory());
+  // A stopping broker publishes its clients' wills before closing; either way they are offline.
+  EXPECT_TRUE(LinkState(Cart(0)) == "offline/will" || LinkState(Cart(0)) == "offline/broker_unreachable")
+      << LinkState(Cart(0));
+  ASSERT_TRUE(fleet_->broker().Start().ok());
+  // The carts reconnect with their backoff (up to a minute) and announce new connections.
+  ASSERT_TRUE(WaitForAlarm("connected_carts_drop:resolved", 90)) << Joined(AlarmHistory());
+  sim->Stop(SIGTERM);
+}
+
 // The cw_… names in a deploy/ file (rules or dashboard).
 std::set<std::string> MetricNames(const std::string& text) {
   std::set<std::string> out;
@@ -357,7 +430,26 @@ bool HandshakeWithoutCertificate(uint16_t port) {
 }
 
 TEST_F(MonitorOverBroker, ABurstOfRefusedHandshakesPagesAndResolves) {
-  for (int i = 0; i < 60; ++i) EXPECT_FALSE(HandshakeWithoutCertificate(fleet_->port()));
+  // A cloned cart: its id, but a certificate from a CA the fleet does not trust.
+  Time now = Clock::System().Now();
+  auto rogue = *crypto::CertificateAuthority::CreateRoot(*crypto::SoftKeyStore::Generate(),
+                                                         {"Cartwright Fleet Root CA", "", "Cartwright"},
+                                                         now - std::chrono::hours(1), now + std::chrono::hours(24));
+  auto key = *crypto::SoftKeyStore::CreateFile(data_ + "/rogue.key");
+  auto cert = rogue.Issue(key->public_key(), {{Cart(0).str(), "SN-rogue", ""}, crypto::CertUsage::kClient,
+                                              now - std::chrono::hours(1), now + std::chrono::hours(24), {}, {}});
+  ASSERT_TRUE(cert.ok());
+  ASSERT_TRUE(WriteFileAtomic(data_ + "/rogue.crt", cert->ToPem()).ok());
+  auto cloned = fleet_->CartOptions(Cart(0));
+  cloned.cert_file = data_ + "/rogue.crt";
+  cloned.key_file = data_ + "/rogue.key";
+  for (int i = 0; i < 30; ++i) {
+    cloned.client_id = "clone-" + std::to_string(i);
+    auto c = std::move(mqtt::Client::Create(cloned)).value();
+    EXPECT_FALSE(c->Connect(seconds(5)).ok());
+  }
+  // And clients with no certificate at all.
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(HandshakeWithoutCertificate(fleet_->port()));
   std::this_thread::sleep_for(seconds(2));
   EXPECT_TRUE(AlarmHistory().empty()) << "60 failures are under the limit of 100";
   for (int i = 0; i < 60; ++i) EXPECT_FALSE(HandshakeWithoutCertificate(fleet_->port()));
@@ -366,7 +458,8 @@ TEST_F(MonitorOverBroker, ABurstOfRefusedHandshakesPagesAndResolves) {
   // read): as many as its log has lines for them, and all of ours reached it.
   std::string log = ReadFile(fleet_->broker().log_path()).value_or("");
   size_t refused = 0;
-  for (size_t at = log.find("OpenSSL Error[0]"); at != std::string::npos; at = log.find("OpenSSL Error[0]", at + 1)) refused++;
+  std::istringstream log_lines(log);
+  for (std::string line; std::getline(log_lines, line);) refused += monitor::ClassifyBrokerLogLine(line).has_value();
   EXPECT_EQ(refused, 120u);
   const std::string counted = "cw_broker_auth_failures_total{kind=\"tls_handshake\"} " + std::to_string(refused) + "\n";
   std::string exposition;

@@ -31,6 +31,7 @@ TEST(BrokerLog, RefusedHandshakesAndConnectsAreAuthFailuresAndNothingElseIs) {
            // The supervisor's readiness probe: a TCP connect that never speaks TLS.
            "2026-11-23T12:11:29: Client connection from 127.0.0.1 failed: error:0A000126:SSL routines::unexpected "
            "eof while reading.",
+           "2026-11-23T12:11:29: OpenSSL Error[0]: error:0A000126:SSL routines::unexpected eof while reading",
            "2026-11-23T12:11:32: New client connected from 127.0.0.1:35190 as CART-000001 (p2, c1, k60, u'CART-000001').",
            "2026-11-23T12:11:32: Client CART-000001 disconnected.",
        }) {

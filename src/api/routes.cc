@@ -276,6 +276,7 @@ class Routes {
     r.Add({"GET", "/api/v1/alarms", Roles({Role::kOps}), [this](Request& q) { return Alarms(q); }});
     r.Add({"GET", "/api/v1/fleet/diff", Roles({Role::kOps}), [this](Request&) { return FleetDiff(); }});
     r.Add({"GET", "/api/v1/insights/errors", Roles({Role::kOps}), [this](Request& q) { return ErrorsByDevice(q); }});
+    r.Add({"GET", "/api/v1/fleet/health", Roles({Role::kOps}), [this](Request& q) { return FleetHealth(q); }});
     r.Add({"PUT", "/api/v1/carts/{cart}/maintenance", ops_staff, [this](Request& q) { return Maintenance(q); }});
     r.Add({"POST", "/api/v1/carts/{cart}/proximity-challenge", ops_staff, [this](Request& q) { return Challenge(q); }});
     r.Add({"GET", "/api/v1/sessions/{session}", AnyUser(), [this](Request& q) { return Session(q); }});
@@ -439,6 +440,78 @@ class Routes {
       j.OptAt("connection_started_at", t.connection).End();
     }
     j.EndArray().OptStr("next_cursor", history.size() > limit ? TimeCursor(history[limit - 1].at) : "").End();
+    return Ok(j);
+  }
+
+  // The fleet-health and pipeline-health series over `window` (default 1h) at `step` (default
+  // 1m): what the dashboard charts, from the samples the monitor keeps every tick.
+  Result<Response, HttpError> FleetHealth(Request& q) {
+    CW_ASSIGN_OR_RETURN(Duration window, WindowParam(q, std::chrono::hours(1)));
+    Duration step = std::chrono::minutes(1);
+    if (auto st = Param(q, "step")) {
+      if (*st == "10s") step = std::chrono::seconds(10);
+      else if (*st == "30s") step = std::chrono::seconds(30);
+      else if (*st != "1m") return BadField("step", "must be 10s, 30s or 1m");
+    }
+    if (!s_.history) return HttpError(Unavailable("this server keeps no metric history"));
+    const metrics::History& h = *s_.history;
+    Time now = Now();
+    auto steps = metrics::History::Steps(now, window, step);
+    double per_min = 60.0 / std::chrono::duration<double>(step).count();
+    Json j;
+    auto series = [&](std::string_view key, const std::vector<std::optional<double>>& v, double scale = 1) {
+      j.BeginArray(key);
+      for (const auto& x : v) {
+        if (x) j.w().Double(*x * scale);
+        else j.w().Null();
+      }
+      j.EndArray();
+    };
+    auto grouped = [&](std::string_view key, const std::map<std::string, std::vector<std::optional<double>>>& g) {
+      j.Key(key).Begin();
+      for (const auto& [group, v] : g) series(group, v, per_min);
+      j.End();
+    };
+    auto total = [&](const std::string& name) {
+      auto g = h.Increase(name, "", steps, step);
+      return g.empty() ? std::vector<std::optional<double>>(steps.size()) : g.begin()->second;
+    };
+    j.Begin().At("at", now).Int("step_s", std::chrono::duration_cast<std::chrono::seconds>(step).count());
+    j.BeginArray("times");
+    for (Time t : steps) j.w().String(FormatTimeMillis(t).c_str());
+    j.EndArray();
+    // Fleet health: the five series.
+    j.Key("fleet").Begin();
+    series("connected", h.Gauge("cw_carts_connected", steps));
+    series("stale", h.Gauge("cw_carts_stale", steps));
+    series("offline", h.Gauge("cw_carts_offline", steps));
+    series("expected_online", h.Gauge("cw_fleet_expected_online", steps));
+    grouped("messages_per_min", h.Increase("cw_ingest_received_total", "type", steps, step));
+    for (auto [key, quantile] : {std::pair{"latency_p50_s", 0.5}, {"latency_p95_s", 0.95}, {"latency_p99_s", 0.99}}) {
+      series(key, h.Quantile("cw_publish_to_cloud_seconds", quantile, steps, step));
+    }
+    series("auth_failures_per_min", total("cw_broker_auth_failures_total"), per_min);
+    {
+      auto received = total("cw_ingest_received_total"), rejects = total("cw_ingest_rejects_total"),
+           failures = total("cw_ingest_commit_failures_total");
+      std::vector<std::optional<double>> rate(steps.size());
+      for (size_t k = 0; k < steps.size(); ++k) {
+        if (received[k] && *received[k] > 0) rate[k] = (rejects[k].value_or(0) + failures[k].value_or(0)) / *received[k];
+      }
+      series("error_rate", rate);
+    }
+    j.End();
+    // Pipeline health.
+    j.Key("pipeline").Begin();
+    grouped("rejects_per_min", h.Increase("cw_ingest_rejects_total", "reason", steps, step));
+    series("commit_failures_per_min", total("cw_ingest_commit_failures_total"), per_min);
+    series("sink_failures_per_min", total("cw_ingest_sink_failures_total"), per_min);
+    series("stored_per_min", total("cw_ingest_stored_total"), per_min);
+    series("duplicates_per_min", total("cw_ingest_duplicates_total"), per_min);
+    series("write_p50_s", h.Quantile("cw_store_commit_seconds", 0.5, steps, step));
+    series("write_p99_s", h.Quantile("cw_store_commit_seconds", 0.99, steps, step));
+    series("queue_depth", h.Gauge("cw_ingest_queue_depth", steps));
+    j.End().End();
     return Ok(j);
   }
 

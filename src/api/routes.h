@@ -16,6 +16,7 @@
 #include "core/random.h"
 #include "ingest/command_sender.h"
 #include "metrics/cart_stats.h"
+#include "metrics/history.h"
 #include "metrics/registry.h"
 #include "monitor/alarms.h"
 #include "monitor/fleet_diff.h"
@@ -43,6 +44,8 @@ struct ApiServices {
   std::function<std::vector<monitor::AlarmStatus>()> active_alarms = {};
   // The fleet diff as of now (empty: GET /fleet/diff answers 503).
   std::function<Result<monitor::FleetDiff>()> fleet_diff = {};
+  // The metrics of the last hour, sampled every monitor tick (nullptr: GET /fleet/health answers 503).
+  const metrics::History* history = nullptr;
 };
 
 void AddRoutes(Router& router, ApiServices& services);

@@ -332,6 +332,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   services.cart_stats = &cart_stats;
   services.active_alarms = [&fleet_monitor] { return fleet_monitor.alarms().Active(); };
   services.fleet_diff = [&fleet_monitor] { return fleet_monitor.CurrentFleetDiff(); };
+  services.history = &fleet_monitor.history();
   services.scrape_token = config.api.metrics_token;
   services.ingest_counters = [&service] {
     ingest::ServiceStats st = service.stats();

@@ -166,14 +166,12 @@ void Registry::AddGaugeFunction(const std::string& name, const std::string& help
   entries_.push_back({Kind::kGauge, name, nullptr, std::move(read), help});
 }
 
-std::string Registry::Exposition() const {
-  std::lock_guard lock(mu_);
-  std::string out;
+void Registry::Walk(const std::function<void(const Entry&)>& family,
+                    const std::function<void(const std::string&, double)>& sample) const {
   for (const auto& e : entries_) {
-    out += "# HELP " + e.name + " " + EscapeHelp(e.help) + "\n";
-    out += "# TYPE " + e.name + (e.kind == Kind::kCounter ? " counter\n" : e.kind == Kind::kGauge ? " gauge\n" : " histogram\n");
+    family(e);
     if (e.read) {
-      out += e.name + " " + Number(e.read()) + "\n";
+      sample(e.name, e.read());
       continue;
     }
     switch (e.kind) {
@@ -181,16 +179,14 @@ std::string Registry::Exposition() const {
         auto* f = static_cast<Family<Counter>*>(e.family);
         std::lock_guard fl(f->mu_);
         for (const auto& [values, c] : f->children_) {
-          out += e.name + LabelSet(f->label_names_, values) + " " + std::to_string(c->value()) + "\n";
+          sample(e.name + LabelSet(f->label_names_, values), static_cast<double>(c->value()));
         }
         break;
       }
       case Kind::kGauge: {
         auto* f = static_cast<Family<Gauge>*>(e.family);
         std::lock_guard fl(f->mu_);
-        for (const auto& [values, g] : f->children_) {
-          out += e.name + LabelSet(f->label_names_, values) + " " + Number(g->value()) + "\n";
-        }
+        for (const auto& [values, g] : f->children_) sample(e.name + LabelSet(f->label_names_, values), g->value());
         break;
       }
       case Kind::kHistogram: {
@@ -204,15 +200,34 @@ std::string Registry::Exposition() const {
           for (size_t i = 0; i < counts.size(); ++i) {
             cumulative += counts[i];
             std::string le = i < h->bounds().size() ? Number(h->bounds()[i]) : "+Inf";
-            out += e.name + "_bucket" + LabelSet(f->label_names_, values, "le", le) + " " + std::to_string(cumulative) + "\n";
+            sample(e.name + "_bucket" + LabelSet(f->label_names_, values, "le", le), static_cast<double>(cumulative));
           }
-          out += e.name + "_sum" + LabelSet(f->label_names_, values) + " " + Number(h->sum()) + "\n";
-          out += e.name + "_count" + LabelSet(f->label_names_, values) + " " + std::to_string(cumulative) + "\n";
+          sample(e.name + "_sum" + LabelSet(f->label_names_, values), h->sum());
+          sample(e.name + "_count" + LabelSet(f->label_names_, values), static_cast<double>(cumulative));
         }
         break;
       }
     }
   }
+}
+
+std::string Registry::Exposition() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  Walk(
+      [&](const Entry& e) {
+        out += "# HELP " + e.name + " " + EscapeHelp(e.help) + "\n";
+        out += "# TYPE " + e.name +
+               (e.kind == Kind::kCounter ? " counter\n" : e.kind == Kind::kGauge ? " gauge\n" : " histogram\n");
+      },
+      [&](const std::string& series, double value) { out += series + " " + Number(value) + "\n"; });
+  return out;
+}
+
+std::vector<Registry::Sample> Registry::Snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<Sample> out;
+  Walk([](const Entry&) {}, [&](const std::string& series, double value) { out.push_back({series, value}); });
   return out;
 }
 

@@ -100,6 +100,14 @@ class Registry {
   // and dashboards may refer to.
   std::vector<std::string> SeriesNames() const;
 
+  // Every series and its value now, as a scrape would show them: `series` is the name with its
+  // label set (`cw_ingest_received_total{type="scan"}`, `cw_store_commit_seconds_bucket{le="0.001"}`).
+  struct Sample {
+    std::string series;
+    double value = 0;
+  };
+  std::vector<Sample> Snapshot() const;
+
  private:
   struct Entry {
     Kind kind;
@@ -109,6 +117,10 @@ class Registry {
     std::string help;
   };
   void Claim(const std::string& name, const std::vector<std::string>& labels);
+  // Calls `family` for each entry, then `sample` for each of its series, in exposition order.
+  // Called with mu_ held.
+  void Walk(const std::function<void(const Entry&)>& family,
+            const std::function<void(const std::string& series, double value)>& sample) const;
 
   mutable std::mutex mu_;
   std::vector<Entry> entries_;  // guarded by mu_

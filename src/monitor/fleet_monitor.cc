@@ -46,6 +46,7 @@ FleetMonitor::FleetMonitor(MonitorOptions options, store::EntityStore& entities,
                            std::vector<AlarmSink*> sinks)
     : options_(std::move(options)),
       entities_(entities),
+      registry_(metrics),
       per_cart_(per_cart),
       clock_(clock),
       ingest_(std::move(ingest)),
@@ -274,6 +275,7 @@ void FleetMonitor::TickOnce() {
                         AlarmEngine::kAuthFailures}) {
     firing_.With({a}).Set(firing[a]);
   }
+  history_.Record(now, registry_.Snapshot());
 }
 
 }  // namespace cw::monitor

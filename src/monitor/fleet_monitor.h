@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "ingest/event_sink.h"
 #include "metrics/cart_stats.h"
+#include "metrics/history.h"
 #include "metrics/registry.h"
 #include "monitor/alarms.h"
 #include "monitor/broker_log.h"
@@ -80,6 +81,8 @@ class FleetMonitor final : public ingest::EventSink {
   void OnStatusMessage(const std::string& topic, const std::string& payload);
 
   const ConnectivityTracker& connectivity() const { return tracker_; }
+  // The registry as of every tick of the last hour (the dashboard's health pages).
+  const metrics::History& history() const { return history_; }
   // The fleet diff as of the clock's now (the API's; the tick keeps the cw_fleet_* gauges
   // current every fleet_diff_every with the same computation). Store trouble is kUnavailable.
   Result<FleetDiff> CurrentFleetDiff() const;
@@ -91,6 +94,8 @@ class FleetMonitor final : public ingest::EventSink {
 
   MonitorOptions options_;
   store::EntityStore& entities_;
+  metrics::Registry& registry_;
+  metrics::History history_;
   const metrics::CartStatsTable* per_cart_;
   Clock& clock_;
   std::function<IngestTotals()> ingest_;

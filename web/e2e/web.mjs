@@ -129,10 +129,16 @@ try {
   await ops.waitForSelector('#cart-connectivity [data-link="online"]', { timeout: 15_000 });
   await ops.screenshot({ path: `${SHOTS}/5-ops-cart-drilldown.png` });
 
+  log('ops open the fleet-health charts');
+  await ops.click('header nav button:has-text("Fleet health")');
+  await ops.waitForFunction(() => (document.querySelector('#chart-connected path[data-series="connected"]')?.getAttribute('d') ?? '').length > 0,
+                            null, { timeout: 20_000 });
+  await ops.screenshot({ path: `${SHOTS}/6-ops-fleet-health.png` });
+
   log('ops open the alarms');
   await ops.click('header nav button:has-text("Alarms")');
   await ops.waitForSelector('#alarms-active h2', { timeout: 15_000 });
-  await ops.screenshot({ path: `${SHOTS}/6-ops-alarms.png` });
+  await ops.screenshot({ path: `${SHOTS}/7-ops-alarms.png` });
   console.log('e2e: every step held');
 } catch (e) {
   console.error(`e2e failed at "${step}": ${e.message}`);

@@ -230,3 +230,21 @@ export interface FleetDiff {
   closed_stores: string[];
   problems: string[];
 }
+
+type Series = (number | null)[];
+export interface FleetHealth {
+  at: string;
+  step_s: number;
+  times: string[];
+  fleet: {
+    connected: Series; stale: Series; offline: Series; expected_online: Series;
+    messages_per_min: Record<string, Series>;
+    latency_p50_s: Series; latency_p95_s: Series; latency_p99_s: Series;
+    auth_failures_per_min: Series; error_rate: Series;
+  };
+  pipeline: {
+    rejects_per_min: Record<string, Series>;
+    commit_failures_per_min: Series; sink_failures_per_min: Series; stored_per_min: Series; duplicates_per_min: Series;
+    write_p50_s: Series; write_p99_s: Series; queue_depth: Series;
+  };
+}

@@ -1,14 +1,14 @@
 // The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
 // (connectivity, recent events, battery sparkline, faults, audit trail), the ingest's rejects and
 // the alarms.
-import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, FleetDiff, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, FleetDiff, FleetHealth, IngestStats, Page, Reject, Store, StoredEvent } from './api';
 import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
 
 const api = new Api();
 const app = document.getElementById('app')!;
 let stopPolling = () => {};
 
-type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' } | { kind: 'alarms' };
+type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' } | { kind: 'alarms' } | { kind: 'health' } | { kind: 'pipeline' };
 const filters = { store: '', region: '', firmware: '', battery_below: '' };
 
 function start(): void {
@@ -28,7 +28,8 @@ function header(view: View): HTMLElement {
     'header',
     { class: 'bar' },
     h('h1', {}, 'Cartwright · fleet operations'),
-    h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Rejects', { kind: 'rejects' }), tab('Alarms', { kind: 'alarms' })),
+    h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Fleet health', { kind: 'health' }), tab('Pipeline', { kind: 'pipeline' }),
+      tab('Rejects', { kind: 'rejects' }), tab('Alarms', { kind: 'alarms' })),
     h('span', { class: 'who' }, `${api.me?.name} (${api.me?.role})`),
     h('button', { onclick: () => api.logout() }, 'Sign out'),
   );
@@ -42,6 +43,8 @@ function show(view: View): void {
     view.kind === 'fleet' ? fleetView(main)
     : view.kind === 'cart' ? cartView(main, view.id)
     : view.kind === 'alarms' ? alarmsView(main)
+    : view.kind === 'health' ? healthView(main, 'fleet')
+    : view.kind === 'pipeline' ? healthView(main, 'pipeline')
     : rejectsView(main);
   stopPolling = poll(render, 5000);
 }
@@ -248,6 +251,72 @@ function cartView(main: HTMLElement, id: string): () => Promise<void> {
         h('tbody', {}, ...trail.items.slice().reverse().map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, `${a.actor} (${a.role})`), h('td', {}, a.action), h('td', {}, a.outcome)))))));
     } catch (e) {
       mount(top, h('p', { class: 'error' }, errorText(e)));
+    }
+  };
+}
+
+// ---- fleet and pipeline health --------------------------------------------------------------------
+
+const COLORS = ['#1f6feb', '#d1242f', '#2da44e', '#8250df', '#d29922', '#0a7d8c', '#6a7485', '#bf3989'];
+
+// A line chart of named series over the same times; gaps where a value is null.
+function chart(id: string, title: string, times: string[], lines: [string, (number | null)[]][], unit = ''): HTMLElement {
+  const w = 560, hgt = 160, pad = 34;
+  const values = lines.flatMap(([, v]) => v.filter((x): x is number => x !== null));
+  const max = Math.max(1e-9, ...values);
+  const x = (i: number) => pad + (times.length < 2 ? 0 : (i / (times.length - 1)) * (w - pad - 8));
+  const y = (v: number) => hgt - 18 - (v / max) * (hgt - 30);
+  const fmt = (v: number) => (unit === 's' ? `${(v * 1000).toFixed(v < 0.01 ? 1 : 0)} ms` : unit === '%' ? `${(v * 100).toFixed(1)}%` : `${+v.toFixed(1)}`);
+  const paths = lines.map(([name, v], k) => {
+    let d = '';
+    v.forEach((val, i) => { if (val !== null) d += `${d && v[i - 1] !== null ? 'L' : 'M'}${x(i).toFixed(1)},${y(val).toFixed(1)}`; });
+    // A value with no neighbour (the first minute of a server's history) shows as a dot.
+    const dots = v.map((val, i) => (val !== null && (v[i - 1] ?? null) === null && (v[i + 1] ?? null) === null
+      ? svg('circle', { cx: x(i).toFixed(1), cy: y(val).toFixed(1), r: 2.5, fill: COLORS[k % COLORS.length] }) : null));
+    return svg('g', {}, svg('path', { d, fill: 'none', stroke: COLORS[k % COLORS.length], 'stroke-width': 1.6, 'data-series': name }), ...dots);
+  });
+  const last = (v: (number | null)[]) => [...v].reverse().find((val) => val !== null);
+  return h('section', { class: 'panel chart', id },
+    h('h2', {}, title),
+    svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'chart-svg' },
+      svg('line', { x1: pad, y1: hgt - 18, x2: w - 8, y2: hgt - 18, stroke: '#dde1e8' }),
+      svg('text', { x: 2, y: 14, 'font-size': 11, fill: '#6a7485' }, fmt(max)),
+      svg('text', { x: 2, y: hgt - 20, 'font-size': 11, fill: '#6a7485' }, '0'),
+      svg('text', { x: pad, y: hgt - 4, 'font-size': 11, fill: '#6a7485' }, times.length ? time(times[0]) : ''),
+      svg('text', { x: w - 8, y: hgt - 4, 'font-size': 11, fill: '#6a7485', 'text-anchor': 'end' }, times.length ? time(times[times.length - 1]) : ''),
+      ...paths),
+    h('div', { class: 'legend' }, ...lines.map(([name, v], k) => {
+      const now = last(v);
+      return h('span', {}, h('i', { style: `background:${COLORS[k % COLORS.length]}` }), `${name}${now === undefined ? '' : ` ${fmt(now)}`}`);
+    })));
+}
+
+function healthView(main: HTMLElement, which: 'fleet' | 'pipeline'): () => Promise<void> {
+  const grid = h('div', { class: 'charts', id: `${which}-health` });
+  main.append(grid);
+  return async () => {
+    try {
+      const r = await api.get<FleetHealth>('/api/v1/fleet/health', { window: '1h', step: '1m' });
+      const t = r.times;
+      if (which === 'fleet') {
+        const f = r.fleet;
+        mount(grid,
+          chart('chart-connected', 'Connected carts', t, [['connected', f.connected], ['expected online', f.expected_online], ['stale', f.stale], ['offline', f.offline]]),
+          chart('chart-messages', 'Messages per minute by type', t, Object.entries(f.messages_per_min)),
+          chart('chart-latency', 'Publish-to-cloud latency (live events)', t, [['p50', f.latency_p50_s], ['p95', f.latency_p95_s], ['p99', f.latency_p99_s]], 's'),
+          chart('chart-auth', 'Authentication failures per minute', t, [['refused', f.auth_failures_per_min]]),
+          chart('chart-errors', 'Ingest error rate', t, [['errors / received', f.error_rate]], '%'));
+      } else {
+        const p = r.pipeline;
+        mount(grid,
+          chart('chart-pipeline-errors', 'Ingest errors per minute', t, [['failed writes', p.commit_failures_per_min], ['failed sinks', p.sink_failures_per_min], ...Object.entries(p.rejects_per_min).filter(([, v]) => v.some((x) => x))]),
+          chart('chart-write', 'Store write latency (one durable batch)', t, [['p50', p.write_p50_s], ['p99', p.write_p99_s]], 's'),
+          chart('chart-queue', 'Queue depth', t, [['waiting for the committer', p.queue_depth]]),
+          chart('chart-rejects', 'Rejects by reason per minute', t, Object.entries(p.rejects_per_min)),
+          chart('chart-stored', 'Stored and duplicates per minute', t, [['stored', p.stored_per_min], ['duplicates', p.duplicates_per_min]]));
+      }
+    } catch (e) {
+      mount(grid, h('p', { class: 'error' }, errorText(e)));
     }
   };
 }

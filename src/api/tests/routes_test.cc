@@ -614,6 +614,38 @@ TEST_F(RoutesTest, FleetDiffServesTheMonitorsNewestComparison) {
   EXPECT_EQ(Call("GET", "/api/v1/fleet/diff", Login("sam")).status, 403);
 }
 
+TEST_F(RoutesTest, FleetHealthChartsTheSampledMetrics) {
+  std::string olga = Login("olga");
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/health", olga).status, 503);
+  metrics::Registry registry;
+  auto& connected = registry.AddGauge("cw_carts_connected", "c").With();
+  auto& received = registry.AddCounter("cw_ingest_received_total", "r", {"type"});
+  auto& rejects = registry.AddCounter("cw_ingest_rejects_total", "x", {"reason"});
+  metrics::History history;
+  for (int s = 0; s <= 300; s += 10) {  // five minutes: 6 scans and a reject every 10 s
+    connected.Set(s < 200 ? 10 : 7);
+    if (s > 0) {
+      received.With({"scan"}).Inc(6);
+      rejects.With({"bad_signature"}).Inc(1);
+    }
+    history.Record(clock_.Now() - seconds(300 - s), registry.Snapshot());
+  }
+  services_->history = &history;
+  auto r = Call("GET", "/api/v1/fleet/health", olga, "", {{"window", "5m"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.doc["step_s"].GetInt64(), 60);
+  ASSERT_EQ(r.doc["times"].Size(), 5u);
+  const auto& fleet = r.doc["fleet"];
+  EXPECT_EQ(fleet["connected"][0].GetDouble(), 10);
+  EXPECT_EQ(fleet["connected"][4].GetDouble(), 7);
+  EXPECT_EQ(fleet["messages_per_min"]["scan"][4].GetDouble(), 36);
+  EXPECT_NEAR(fleet["error_rate"][4].GetDouble(), 1.0 / 6, 1e-9);
+  EXPECT_TRUE(fleet["latency_p99_s"][4].IsNull()) << "no latency histogram sampled";
+  EXPECT_EQ(r.doc["pipeline"]["rejects_per_min"]["bad_signature"][4].GetDouble(), 6);
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/health", olga, "", {{"step", "5s"}}).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/health", Login("sam")).status, 403);
+}
+
 TEST_F(RoutesTest, LoginsAreAuditedAndThrottledWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/token", "", R"({"username":"sam","password":"wrong"})").status, 401);

@@ -38,7 +38,9 @@ void ConnectivityTracker::Restore(const store::CartConnectivity& kept, std::opti
   std::lock_guard lock(mu_);
   Cart& c = Find(kept.cart);
   c.state = kept;
-  c.last_activity = last_seen;
+  // Nothing before the kept state's start is news (a message re-read after a restart must not
+  // revive a cart that went silent after it).
+  c.last_activity = last_seen ? std::max(*last_seen, kept.since) : kept.since;
   c.cadence = cadence;
   if (kept.state == LinkState::kOffline && kept.cause == "will") c.will_at = kept.since;
 }
@@ -76,8 +78,11 @@ void ConnectivityTracker::OnEvent(const CartId& cart, Time at, std::optional<Cad
   std::lock_guard lock(mu_);
   Cart& c = Find(cart);
   if (cadence) c.cadence = *cadence;
-  if (!c.last_activity || at > *c.last_activity) c.last_activity = at;
-  if (c.state.state == LinkState::kOnline) return;
+  // Only news is evidence: the same sighting reported again (the monitor re-reads every cart's
+  // last message each tick) must not revive a cart that has since gone silent.
+  bool news = !c.last_activity || at > *c.last_activity;
+  if (news) c.last_activity = at;
+  if (c.state.state == LinkState::kOnline || !news) return;
   // After a will, the ended connection's backlog may still be arriving: only a birth, or events
   // long after the will (a birth lost on the way), bring the cart back.
   if (c.will_at && at - *c.will_at < rules_.backlog_grace) return;

@@ -63,7 +63,8 @@ class ConnectivityTracker {
 
   // A birth or will on carts/{cart}/status, received at `at`.
   void OnStatus(const CartId& cart, const wire::StatusMessage& status, Time at);
-  // An event of the cart stored by the ingest, received at `at`; `cadence` for a health report.
+  // A message of the cart received at `at` (stored or rejected); `cadence` for a health report.
+  // A message no newer than the newest already seen changes nothing.
   void OnEvent(const CartId& cart, Time at, std::optional<Cadence> cadence);
   // The monitor lost the broker: no cart can reach the cloud either.
   void OnBrokerLost(Time at);

@@ -55,6 +55,19 @@ TEST_F(Tracker, SilenceMakesAnActiveCartStaleAfterTwoCadencesAndOfflineAfterFift
   EXPECT_EQ(Taken(), (std::vector<std::string>{"offline>online:event"}));
 }
 
+TEST_F(Tracker, TheSameSightingReportedAgainDoesNotReviveASilentCart) {
+  tracker_.OnEvent(kCart, kT0, Cadence::kActive);
+  tracker_.Tick(kT0 + minutes(16));
+  EXPECT_EQ(State(), LinkState::kOffline);
+  Taken();
+  for (int i = 1; i <= 3; ++i) {
+    tracker_.OnEvent(kCart, kT0, std::nullopt);  // what the monitor re-reads on every tick
+    tracker_.Tick(kT0 + minutes(16) + seconds(5 * i));
+  }
+  EXPECT_EQ(State(), LinkState::kOffline);
+  EXPECT_TRUE(Taken().empty()) << "no flapping between online and offline";
+}
+
 TEST_F(Tracker, TheCadenceFollowsTheCartsSituation) {
   tracker_.OnEvent(kCart, kT0, Cadence::kIdle);  // idle: reports every 5 min
   tracker_.Tick(kT0 + minutes(9));

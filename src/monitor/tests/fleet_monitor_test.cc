@@ -82,12 +82,25 @@ TEST_F(FleetMonitorTest, TicksKeepTransitionsAndGaugesAndAMalformedStatusIsCount
   EXPECT_EQ((*history)[0].cause, "silence");
   EXPECT_EQ((*history)[1].to, store::LinkState::kStale);
 
+  // Cart 1 falls silent too: it goes offline once, and the ticks that keep re-reading its last
+  // message do not bring it back.
+  clock_.Advance(minutes(16));
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(seconds(5));
+    monitor_->TickOnce();
+  }
+  auto one = entities_->ListConnectivityTransitions(CartId::FromNumber(1), 10, std::nullopt);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 2u);  // birth, then offline by silence
+  EXPECT_EQ((*one)[0].to, store::LinkState::kOffline);
+
   // A restarted monitor resumes from the store without repeating a transition.
   metrics::Registry fresh;
   FleetMonitor again(MonitorOptions{}, *entities_, fresh, &per_cart_, clock_, nullptr, {});
   ASSERT_TRUE(again.Restore().ok());
   again.TickOnce();
-  EXPECT_EQ(again.connectivity().counts().online, 1u);
+  EXPECT_EQ(again.connectivity().counts().offline, 2u);
+  EXPECT_EQ(entities_->ListConnectivityTransitions(CartId::FromNumber(1), 10, std::nullopt)->size(), 2u);
   EXPECT_EQ(entities_->ListConnectivityTransitions(CartId::FromNumber(2), 10, std::nullopt)->size(), 3u);
 }
 

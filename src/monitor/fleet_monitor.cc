@@ -83,27 +83,29 @@ FleetMonitor::FleetMonitor(MonitorOptions options, store::EntityStore& entities,
 
 FleetMonitor::~FleetMonitor() { Stop(); }
 
-Status FleetMonitor::Restore() {
-  CW_ASSIGN_OR_RETURN(auto kept, entities_.ListConnectivity());
-  std::map<CartId, store::CartOverview> fleet;
+Result<std::vector<store::CartOverview>> FleetMonitor::WholeFleet() const {
+  std::vector<store::CartOverview> fleet;
   store::FleetQuery q;
   q.limit = 500;
   for (;;) {
     CW_ASSIGN_OR_RETURN(auto page, entities_.ListFleet(q));
-    for (auto& c : page) fleet.emplace(c.cart.id, std::move(c));
-    if (page.size() < q.limit) break;
-    q.after = fleet.rbegin()->first;
+    bool last = page.size() < q.limit;
+    for (auto& c : page) fleet.push_back(std::move(c));
+    if (last) return fleet;
+    q.after = fleet.back().cart.id;
   }
-  for (const auto& k : kept) {
+}
+
+Status FleetMonitor::Restore() {
+  // The fleet view already carries each cart's kept link state, activity and health.
+  CW_ASSIGN_OR_RETURN(auto fleet, WholeFleet());
+  for (const auto& c : fleet) {
+    if (!c.connectivity) continue;
     std::optional<Time> last_seen;
+    if (c.activity) last_seen = c.activity->last_seen_at;
     Cadence cadence = Cadence::kIdle;
-    if (auto it = fleet.find(k.cart); it != fleet.end()) {
-      if (it->second.activity) last_seen = it->second.activity->last_seen_at;
-      if (it->second.state) {
-        cadence = CadenceOf(it->second.state->state, it->second.state->location_json.find("\"lat\"") != std::string::npos);
-      }
-    }
-    tracker_.Restore(k, last_seen, cadence);
+    if (c.state) cadence = CadenceOf(c.state->state, c.state->location_json.find("\"lat\"") != std::string::npos);
+    tracker_.Restore(*c.connectivity, last_seen, cadence);
   }
   return alarms_.Restore();
 }
@@ -173,16 +175,7 @@ void FleetMonitor::SetErrorDigest(Webhook* webhook, Duration every) {
 
 Result<FleetDiff> FleetMonitor::ComputeFleetDiff(Time now) const {
   CW_ASSIGN_OR_RETURN(auto stores, entities_.ListStores());
-  std::vector<store::CartOverview> fleet;
-  store::FleetQuery q;
-  q.limit = 500;
-  for (;;) {
-    CW_ASSIGN_OR_RETURN(auto page, entities_.ListFleet(q));
-    bool last = page.size() < q.limit;
-    for (auto& c : page) fleet.push_back(std::move(c));
-    if (last) break;
-    q.after = fleet.back().cart.id;
-  }
+  CW_ASSIGN_OR_RETURN(auto fleet, WholeFleet());
   return DiffFleet(fleet, stores, tracker_, now);
 }
 

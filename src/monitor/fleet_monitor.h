@@ -91,6 +91,8 @@ class FleetMonitor final : public ingest::EventSink {
  private:
   void Run();
   Result<FleetDiff> ComputeFleetDiff(Time now) const;
+  // Every registered cart with its state, page by page.
+  Result<std::vector<store::CartOverview>> WholeFleet() const;
 
   MonitorOptions options_;
   store::EntityStore& entities_;

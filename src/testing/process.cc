@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "core/files.h"
+
 namespace cw::testing {
 
 uint16_t FreePort() {
@@ -90,6 +92,16 @@ int BackgroundProcess::Stop(int signal) {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+}
+
+bool WaitForLine(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto log = ReadFile(path);
+    if (log.ok() && log->find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
 }
 
 std::string BinaryPath(const std::string& name) {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ class BackgroundProcess {
  private:
   pid_t pid_ = -1;
 };
+
+// Waits up to `timeout` for `text` to appear in the file at `path` (a server's "listening" line
+// in its log); false on timeout.
+bool WaitForLine(const std::string& path, const std::string& text,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 // Path to a built binary (bin/NAME under CARTWRIGHT_BIN_DIR, set by CTest).
 std::string BinaryPath(const std::string& name);

@@ -33,15 +33,6 @@ User AddUser(const std::string& data, const std::vector<std::string>& args) {
   return u;
 }
 
-bool WaitForLine(const std::string& file, const std::string& text) {
-  for (int i = 0; i < 600; ++i) {
-    auto log = ReadFile(file);
-    if (log.ok() && log->find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
-}
-
 TEST(WebPages, StaffOverrideAndMaintenanceOnTheTabletOpsDrillDownOnTheDashboard) {
   const std::string web = std::string(CW_SOURCE_DIR) + "/build/web";
   ASSERT_TRUE(PathExists("/usr/bin/chromium")) << "Debian's chromium is missing (./run setup installs it)";
@@ -58,7 +49,7 @@ TEST(WebPages, StaffOverrideAndMaintenanceOnTheTabletOpsDrillDownOnTheDashboard)
                                     "127.0.0.1:" + std::to_string(fleet.port()), "--api",
                                     "127.0.0.1:" + std::to_string(api_port), "--web", web},
                                    data + "/serve.log");
-  ASSERT_TRUE(WaitForLine(data + "/serve.log", "api: https://")) << *ReadFile(data + "/serve.log");
+  ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "api: https://")) << *ReadFile(data + "/serve.log");
   // Shoppers who keep coming and take their time, so a session is always open somewhere.
   ASSERT_TRUE(WriteFileAtomic(data + "/busy.toml", R"([shoppers]
 mean_idle_minutes = 1

@@ -40,13 +40,8 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
                                     "--api", "127.0.0.1:" + std::to_string(port)},
                                    data + "/serve.log");
-  bool up = false;
-  for (int i = 0; i < 400 && !up; ++i) {
-    auto log = ReadFile(data + "/serve.log");
-    up = log.ok() && log->find("api: https://") != std::string::npos;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  ASSERT_TRUE(up) << *ReadFile(data + "/serve.log");
+  ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "api: https://", std::chrono::seconds(10)))
+      << *ReadFile(data + "/serve.log");
 
   httplib::SSLClient client("127.0.0.1", port);
   client.set_ca_cert_path((data + "/pki/ca.crt").c_str());

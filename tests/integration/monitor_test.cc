@@ -56,13 +56,7 @@ class MonitorOverBroker : public ::testing::Test {
         std::vector<std::string>{bin_, "serve", "--data-dir", data_, "--broker", "127.0.0.1:" + std::to_string(fleet_->port()),
                                  "--api", "127.0.0.1:" + std::to_string(api_port_)},
         data_ + "/serve.log");
-    bool up = false;
-    for (int i = 0; i < 400 && !up; ++i) {
-      auto log = ReadFile(data_ + "/serve.log");
-      up = log.ok() && log->find("api: https://") != std::string::npos;
-      if (!up) std::this_thread::sleep_for(milliseconds(25));
-    }
-    ASSERT_TRUE(up) << *ReadFile(data_ + "/serve.log");
+    ASSERT_TRUE(testing::WaitForLine(data_ + "/serve.log", "api: https://", seconds(10))) << *ReadFile(data_ + "/serve.log");
     client_ = std::make_unique<httplib::SSLClient>("127.0.0.1", api_port_);
     client_->set_ca_cert_path((data_ + "/pki/ca.crt").c_str());
     client_->enable_server_certificate_verification(true);

@@ -117,7 +117,8 @@ Status FleetMonitor::Start() {
     // Without the broker no cart reaches the cloud; on its return the retained births arrive
     // again through the restored subscription.
     if (!up) tracker_.OnBrokerLost(clock_.Now());
-    log::Warn(up ? "monitor.broker_connected" : "monitor.broker_lost", {});
+    if (up) log::Info("monitor.broker_connected", {});
+    else log::Warn("monitor.broker_lost", {});
   });
   CW_RETURN_IF_ERROR(status_->Connect().WithContext("fleet monitor"));
   CW_RETURN_IF_ERROR(status_->Subscribe(std::string(wire::kAllStatusFilter), 1).WithContext("fleet monitor"));
@@ -132,7 +133,8 @@ Status FleetMonitor::Start() {
 void FleetMonitor::Stop() {
   {
     std::lock_guard lock(run_mu_);
-    stopping_ = true;
+    if (stopped_) return;  // serve stops it, then the destructor would again
+    stopping_ = stopped_ = true;
   }
   run_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();

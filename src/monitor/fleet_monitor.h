@@ -125,6 +125,7 @@ class FleetMonitor final : public ingest::EventSink {
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   bool stopping_ = false;  // guarded by run_mu_
+  bool stopped_ = false;   // guarded by run_mu_: Stop has run
 };
 
 }  // namespace cw::monitor

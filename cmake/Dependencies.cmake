@@ -18,6 +18,11 @@ find_package(toml11 REQUIRED)
 
 if(NOT CARTWRIGHT_FUZZ)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+  # The broker's plugin API (src/broker/plugin/), from Debian's mosquitto-dev.
+  find_path(MOSQUITTO_PLUGIN_INCLUDE_DIR mosquitto_plugin.h)
+  if(NOT MOSQUITTO_PLUGIN_INCLUDE_DIR)
+    message(FATAL_ERROR "mosquitto_plugin.h not found: install mosquitto-dev (./run setup does)")
+  endif()
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
   find_package(CLI11 REQUIRED)
   # Stores' local time for opening hours: the system's tz database (tzdata), through date-tz.

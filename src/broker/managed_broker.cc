@@ -21,7 +21,9 @@ std::string RenderMosquittoConf(const BrokerOptions& o, const std::string& dir) 
   c += "# Written by `cartwright broker run`; regenerated at every start. Do not edit.\n";
   c += "per_listener_settings false\n";
   c += "allow_anonymous false\n";
-  c += "acl_file " + dir + "/acl\n";
+  c += "# The ACL: enforced by Cartwright's plugin, which logs each denial (see ./acl for the rules).\n";
+  c += "plugin " + dir + "/" + std::string(kAclPluginFile) + "\n";
+  c += "plugin_opt_service_user " + std::string(pki::kIngestServiceCn) + "\n";
   c += "persistence true\n";
   c += "persistence_location " + dir + "/data/\n";
   c += "autosave_interval 30\n";
@@ -42,24 +44,6 @@ std::string RenderMosquittoConf(const BrokerOptions& o, const std::string& dir) 
   c += "use_identity_as_username true\n";
   c += "tls_version tlsv1.2\n";
   return c;
-}
-
-std::string RenderAcl() {
-  std::string a;
-  a += "# Written by `cartwright broker run`. Carts authenticate as their cart id (%u = certificate CN).\n";
-  a += "# A cart publishes only its own events and status, and reads only its own commands and errors.\n";
-  a += "pattern write carts/%u/events/+\n";
-  a += "pattern write carts/%u/status\n";
-  a += "pattern read carts/%u/commands\n";
-  a += "pattern read devices/errors/%u\n";
-  a += "\n# The cloud ingest service reads every cart's events and status (also as a shared subscription)\n";
-  a += "# and writes commands and reject notices.\n";
-  a += "user " + std::string(pki::kIngestServiceCn) + "\n";
-  a += "topic read carts/+/events/+\n";
-  a += "topic read carts/+/status\n";
-  a += "topic write carts/+/commands\n";
-  a += "topic write devices/errors/+\n";
-  return a;
 }
 
 bool PortAcceptsConnections(const HostPort& hp) {
@@ -146,7 +130,8 @@ Status ManagedBroker::WriteFiles() {
   CW_RETURN_IF_ERROR(copy(pki.ca_crt, "ca.crt", 0644));
   CW_RETURN_IF_ERROR(copy(pki.broker_crt, "server.crt", 0644));
   CW_RETURN_IF_ERROR(copy(pki.broker_key, "server.key", 0600));
-  CW_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/acl", RenderAcl(), 0644));
+  CW_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/" + std::string(kAclPluginFile), AclPluginImage(), 0644));
+  CW_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/acl", RenderAcl(pki::kIngestServiceCn), 0644));
   CW_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/mosquitto.conf", RenderMosquittoConf(options_, dir_), 0644));
   if (user.drops) CW_RETURN_IF_ERROR(ChownTree(dir_, user));
   return Status::Ok();

@@ -1,7 +1,8 @@
 // broker/managed_broker.h — the Mosquitto broker that Cartwright configures and supervises.
 //
-// Everything the broker needs lives under DATA_DIR/broker/: mosquitto.conf, the ACL, its own copy
-// of the TLS files, the persistence database and mosquitto.log. When started as root, Mosquitto
+// Everything the broker needs lives under DATA_DIR/broker/: mosquitto.conf, the ACL plugin that
+// enforces broker/acl.h (and the same rules as an acl file, for reading), its own copy of the TLS
+// files, the persistence database and mosquitto.log. When started as root, Mosquitto
 // drops to the `mosquitto` user, so that directory is handed to that user and every parent
 // directory must be traversable by it (checked up front, with a readable error).
 #pragma once
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/acl.h"
 #include "broker/supervisor.h"
 #include "core/config.h"
 #include "core/status.h"
@@ -25,9 +27,12 @@ struct BrokerOptions {
   std::string program = "mosquitto";
 };
 
-// The broker configuration and ACL of DESIGN.md §2, as text (pure functions, unit-tested).
+// The broker configuration of DESIGN.md §2, as text (a pure function, unit-tested).
 std::string RenderMosquittoConf(const BrokerOptions& options, const std::string& broker_dir);
-std::string RenderAcl();
+
+// The ACL plugin (broker/plugin/acl_plugin.cc) as built with this binary; written out at start.
+std::string_view AclPluginImage();
+inline constexpr std::string_view kAclPluginFile = "cartwright_acl.so";
 
 class ManagedBroker {
  public:

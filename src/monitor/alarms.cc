@@ -141,7 +141,7 @@ void AlarmEngine::Evaluate(const FleetSample& now, const metrics::CartStatsTable
     uint64_t failures = now.auth_failures >= then.auth_failures ? now.auth_failures - then.auth_failures : 0;
     Judge(kAuthFailures, "", failures > rules_.auth_failures, Duration::zero(), now.at, store::AlarmSeverity::kPage,
           static_cast<double>(failures), static_cast<double>(rules_.auth_failures),
-          Format("%llu authentication failures (refused TLS handshakes and CONNECTs) in the last %s; the limit is %llu",
+          Format("%llu authentication failures (refused TLS handshakes, CONNECTs and ACL checks) in the last %s; the limit is %llu",
                  static_cast<unsigned long long>(failures), Human(rules_.auth_failures_window).c_str(),
                  static_cast<unsigned long long>(rules_.auth_failures)));
   }

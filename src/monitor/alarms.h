@@ -7,7 +7,7 @@
 //   cart_latency          one cart's publish→cloud p99 over the last 5 minutes > 2× its own
 //                         baseline, for 15 minutes → notify (no page); one alarm per cart. The
 //                         window is whole slices of the CartStatsTable (5 min): 5 to 10 minutes.
-//   auth_failures         > 100 refused TLS handshakes and CONNECTs at the broker within 5 minutes → page
+//   auth_failures         > 100 refused TLS handshakes, CONNECTs and ACL checks at the broker within 5 minutes → page
 //
 // Each (alarm, subject) moves ok → pending (the condition holds, its `for` not yet served) →
 // firing → resolved (= ok again). Sinks hear of each start of firing and each resolution exactly
@@ -59,7 +59,7 @@ struct FleetSample {
   uint64_t connected = 0;
   uint64_t received = 0;       // messages the ingest took from the broker
   uint64_t errors = 0;         // of those: rejected, plus failed batch writes
-  uint64_t auth_failures = 0;  // refused TLS handshakes and CONNECTs at the broker
+  uint64_t auth_failures = 0;  // refused TLS handshakes, CONNECTs and ACL checks at the broker
 };
 
 // Where notifications go (log, webhook, the store behind the UI). Called on the evaluating

@@ -1,7 +1,7 @@
 // The fleet monitor inside a real `cartwright serve`, against the real managed broker: births and
 // wills over mutual TLS, links that die without a DISCONNECT (the broker publishes the will), the
-// reconnect race, silence, and two alarms firing and resolving — the connected-cart drop and the
-// burst of refused TLS handshakes read from the broker's log. The rules' durations are shortened
+// reconnect race, silence, and the four alarms firing and resolving — among them the bursts of
+// refused TLS handshakes and ACL checks read from the broker's log. The rules' durations are shortened
 // in cartwright.toml ([monitor]); their thresholds are the product's.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -97,6 +97,30 @@ class MonitorOverBroker : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(100));
     }
     return false;
+  }
+  // Until the /metrics exposition has `line` (up to 5 s); the exposition as last read.
+  std::string WaitForMetric(const std::string& line) {
+    std::string exposition;
+    for (int i = 0; i < 50 && exposition.find(line) == std::string::npos; ++i) {
+      auto metrics = client_->Get("/metrics", {{"Authorization", bearer_}});
+      if (metrics) exposition = metrics->body;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return exposition;
+  }
+  // How many lines of the broker's log are authentication failures of `kind`, once there are
+  // `expected` (up to 5 s: the supervisor copies the broker's stderr into the log a little after
+  // the client has seen the refusal) or as last read.
+  size_t BrokerLogCount(monitor::AuthFailure kind, size_t expected) {
+    size_t n = 0;
+    for (int i = 0; i < 50; ++i) {
+      std::istringstream lines(ReadFile(fleet_->broker().log_path()).value_or(""));
+      n = 0;
+      for (std::string line; std::getline(lines, line);) n += monitor::ClassifyBrokerLogLine(line) == kind;
+      if (n >= expected) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return n;
   }
   // "alarm:state" of the alarms history, newest first.
   std::vector<std::string> AlarmHistory() {
@@ -450,21 +474,41 @@ TEST_F(MonitorOverBroker, ABurstOfRefusedHandshakesPagesAndResolves) {
   ASSERT_TRUE(WaitForAlarm("auth_failures:firing")) << Joined(AlarmHistory());
   // Every handshake the broker refused is counted once (the alarm may fire before the last are
   // read): as many as its log has lines for them, and all of ours reached it.
-  std::string log = ReadFile(fleet_->broker().log_path()).value_or("");
-  size_t refused = 0;
-  std::istringstream log_lines(log);
-  for (std::string line; std::getline(log_lines, line);) refused += monitor::ClassifyBrokerLogLine(line).has_value();
+  size_t refused = BrokerLogCount(monitor::AuthFailure::kTlsHandshake, 120);
   EXPECT_EQ(refused, 120u);
   const std::string counted = "cw_broker_auth_failures_total{kind=\"tls_handshake\"} " + std::to_string(refused) + "\n";
-  std::string exposition;
-  for (int i = 0; i < 50 && exposition.find(counted) == std::string::npos; ++i) {
-    auto metrics = client_->Get("/metrics", {{"Authorization", bearer_}});
-    ASSERT_TRUE(metrics);
-    exposition = metrics->body;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  std::string exposition = WaitForMetric(counted);
   EXPECT_NE(exposition.find(counted), std::string::npos) << exposition.substr(0, 4000);
+  EXPECT_NE(exposition.find("cw_broker_auth_failures_total{kind=\"acl_denied\"} 0\n"), std::string::npos);
   // The burst leaves the window: resolved.
+  ASSERT_TRUE(WaitForAlarm("auth_failures:resolved")) << Joined(AlarmHistory());
+}
+
+// A genuine cart (its own, valid certificate) probing beyond its own topics: publishing as its
+// neighbours and asking for everything. The broker's ACL plugin refuses and logs each attempt, and
+// they count toward the same alarm as refused handshakes.
+TEST_F(MonitorOverBroker, ACartProbingOtherCartsTopicsCountsAsAuthFailuresAndPages) {
+  auto prober = fleet_->ConnectCart(Cart(0));
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(prober->Publish(wire::EventTopic(Cart(1 + i % 5), wire::EventType::kScan), "forged", 1).ok());
+  }
+  ASSERT_TRUE(prober->WaitForPublishes().ok());
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(prober->Subscribe(i % 2 ? "#" : wire::CommandsTopic(Cart(1 + i % 5)), 1).ok());
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_TRUE(AlarmHistory().empty()) << "60 denials are under the limit of 100";
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(prober->Publish(wire::StatusTopic(Cart(1 + i % 5)), "offline", 1).ok());
+  }
+  ASSERT_TRUE(prober->WaitForPublishes().ok());
+  ASSERT_TRUE(WaitForAlarm("auth_failures:firing")) << Joined(AlarmHistory());
+  // The cart's own topics were never refused: every denial in the log is one of ours.
+  EXPECT_EQ(BrokerLogCount(monitor::AuthFailure::kAclDenied, 110), 110u);
+  EXPECT_EQ(BrokerLogCount(monitor::AuthFailure::kTlsHandshake, 0), 0u);
+  const std::string counted = "cw_broker_auth_failures_total{kind=\"acl_denied\"} 110\n";
+  std::string exposition = WaitForMetric(counted);
+  EXPECT_NE(exposition.find(counted), std::string::npos) << exposition.substr(0, 4000);
+  // The cart's own traffic still flows while it is being refused the rest.
+  ASSERT_TRUE(prober->Subscribe(wire::CommandsTopic(Cart(0)), 1).ok());
   ASSERT_TRUE(WaitForAlarm("auth_failures:resolved")) << Joined(AlarmHistory());
 }
 

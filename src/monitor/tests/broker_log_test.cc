@@ -23,9 +23,26 @@ TEST(BrokerLog, RefusedHandshakesAndConnectsAreAuthFailuresAndNothingElseIs) {
                                   &detail),
             AuthFailure::kTlsHandshake);
   EXPECT_EQ(detail, "peer did not return a certificate");
+  // The same refusal when the handshake fails within accept(): one line or the other, never both.
+  EXPECT_EQ(ClassifyBrokerLogLine("2026-11-23T15:02:06: Client connection from 127.0.0.1 failed: error:0A0000C7:SSL "
+                                  "routines::peer did not return a certificate.",
+                                  &detail),
+            AuthFailure::kTlsHandshake);
+  EXPECT_EQ(detail, "peer did not return a certificate");
   EXPECT_EQ(ClassifyBrokerLogLine("2026-11-23T12:11:34: Client CART-000009 disconnected, not authorised."),
             AuthFailure::kNotAuthorised);
+  EXPECT_EQ(ClassifyBrokerLogLine("2026-11-23T12:11:35: ACL denied publish on 'carts/CART-000002/events/scan' for "
+                                  "client CART-000001 (user CART-000001)",
+                                  &detail),
+            AuthFailure::kAclDenied);
+  EXPECT_EQ(detail, "publish on 'carts/CART-000002/events/scan'");
+  EXPECT_EQ(ClassifyBrokerLogLine("2026-11-23T12:11:35: ACL denied subscribe on '#' for client c (user CART-000001)"),
+            AuthFailure::kAclDenied);
   for (const char* benign : {
+           // What a client names itself, or a topic it uses, is quoted inside other lines: not a failure.
+           "2026-11-23T12:11:32: New client connected from 127.0.0.1:35190 as OpenSSL Error[0]: x (p2, c1, k60, u'C').",
+           "2026-11-23T12:11:32: Client ACL denied x disconnected.",
+           "2026-11-23T12:11:32: New client connected from 127.0.0.1:1 as x disconnected, not authorised. (p2, c1).",
            "2026-11-23T12:11:34: OpenSSL Error[1]: error:0A000086:SSL routines::certificate verify failed",
            "2026-11-23T12:11:34: Client <unknown> disconnected: Protocol error.",
            // The supervisor's readiness probe: a TCP connect that never speaks TLS.
@@ -34,6 +51,7 @@ TEST(BrokerLog, RefusedHandshakesAndConnectsAreAuthFailuresAndNothingElseIs) {
            "2026-11-23T12:11:29: OpenSSL Error[0]: error:0A000126:SSL routines::unexpected eof while reading",
            "2026-11-23T12:11:32: New client connected from 127.0.0.1:35190 as CART-000001 (p2, c1, k60, u'CART-000001').",
            "2026-11-23T12:11:32: Client CART-000001 disconnected.",
+           "2026-11-23T12:11:32: Client connection from 127.0.0.1 failed: Too many open files.",
        }) {
     EXPECT_FALSE(ClassifyBrokerLogLine(benign).has_value()) << benign;
   }

@@ -17,6 +17,7 @@ void InitLibrary() {
   std::call_once(once, [] { mosquitto_lib_init(); });
 }
 constexpr std::chrono::milliseconds kMaxBackoff{60000};
+constexpr std::chrono::seconds kConnackTimeout{30};
 }  // namespace
 
 MqttSession::MqttSession(CartId cart, SessionOptions options, Random& random, const Clock& clock)
@@ -88,6 +89,7 @@ void MqttSession::ArmWill() {
 void MqttSession::Connect() {
   ArmWill();
   connecting_ = true;
+  connect_started_ = std::chrono::steady_clock::now();
   int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     connecting_ = false;
@@ -96,6 +98,15 @@ void MqttSession::Connect() {
 }
 
 void MqttSession::OnReadable() {
+  if (connecting_ && !connected_) {
+    // Before CONNACK libmosquitto does not read, so a peer that closed the socket would keep it
+    // readable forever: look for the end of the stream ourselves.
+    char byte;
+    if (::recv(mosquitto_socket(mosq_), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+      AbandonConnect(std::chrono::steady_clock::now());
+      return;
+    }
+  }
   int rc = mosquitto_loop_read(mosq_, 1);
   if (rc != MOSQ_ERR_SUCCESS && !connected_ && !connecting_ && reconnect_at_ == std::chrono::steady_clock::time_point{}) {
     ScheduleReconnect(std::chrono::steady_clock::now());
@@ -141,9 +152,16 @@ void MqttSession::PowerOff() {
   DropLink();
 }
 
+void MqttSession::AbandonConnect(std::chrono::steady_clock::time_point now) {
+  connecting_ = false;
+  abandoned_ = true;
+  ScheduleReconnect(now);
+}
+
 void MqttSession::Service(std::chrono::steady_clock::time_point now) {
   if (!reachable_ || !powered_) return;
-  if (mosquitto_socket(mosq_) >= 0) {
+  if (connecting_ && !connected_ && now - connect_started_ > kConnackTimeout) AbandonConnect(now);
+  if (mosquitto_socket(mosq_) >= 0 && !abandoned_) {
     // libmosquitto 2.0 reports no write interest while a TLS connect is pending, so a connect
     // that did not complete at once (EINPROGRESS, common under load) would never send its
     // ClientHello until the keepalive gave up on it. Nudge pending connects along here.
@@ -154,8 +172,10 @@ void MqttSession::Service(std::chrono::steady_clock::time_point now) {
   if (reconnect_at_ == std::chrono::steady_clock::time_point{}) ScheduleReconnect(now);
   if (now >= reconnect_at_) {
     reconnect_at_ = {};
+    abandoned_ = false;  // mosquitto_reconnect_async closes the old socket first
     ArmWill();
     connecting_ = true;
+    connect_started_ = now;
     if (mosquitto_reconnect_async(mosq_) != MOSQ_ERR_SUCCESS) {
       connecting_ = false;
       ScheduleReconnect(now);
@@ -163,7 +183,7 @@ void MqttSession::Service(std::chrono::steady_clock::time_point now) {
   }
 }
 
-int MqttSession::fd() const { return mosquitto_socket(mosq_); }
+int MqttSession::fd() const { return abandoned_ ? -1 : mosquitto_socket(mosq_); }
 bool MqttSession::wants_write() const { return mosquitto_want_write(mosq_); }
 
 bool MqttSession::Publish(const std::string& topic, const std::string& payload) {

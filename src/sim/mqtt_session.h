@@ -80,6 +80,11 @@ class MqttSession final : public device::Uplink {
   void ArmWill();
   // Closes the socket under libmosquitto without sending DISCONNECT.
   void DropLink();
+  // Gives up a connect that will not complete — the broker closed the socket before CONNACK (one
+  // shutting down accepts and drops), or no CONNACK came within kConnackTimeout — and retries
+  // after the backoff. libmosquitto itself waits out the keepalive (a minute) for such a connect,
+  // and meanwhile its socket reads as closed, which would spin the fleet's poll loop.
+  void AbandonConnect(std::chrono::steady_clock::time_point now);
   CartId cart_;
   SessionOptions options_;
   Random& random_;
@@ -88,6 +93,8 @@ class MqttSession final : public device::Uplink {
   mosquitto* mosq_ = nullptr;
   bool connected_ = false;
   bool connecting_ = false;
+  bool abandoned_ = false;  // the socket of a given-up connect: not polled, replaced on reconnect
+  std::chrono::steady_clock::time_point connect_started_{};
   bool reachable_ = true;
   bool powered_ = true;
   std::string link_ = "wifi";

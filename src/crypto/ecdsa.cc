@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+
 #include "core/hex.h"
 #include "crypto/hash.h"
 #include "crypto/openssl_util.h"
@@ -68,6 +70,16 @@ bool PublicKey::Verify(std::span<const uint8_t> message, const Signature& sig) c
 
 bool PublicKey::Verify(std::string_view message, const Signature& sig) const {
   return Verify(AsBytes(message), sig);
+}
+
+std::string SignatureHex(const Signature& sig) { return ToHex(sig); }
+
+Result<Signature> SignatureFromHex(std::string_view hex) {
+  auto bytes = hex.size() == 128 ? FromHex(hex) : std::nullopt;
+  if (!bytes) return InvalidArgument("a signature is 128 hex characters (raw r||s)");
+  Signature sig;
+  std::copy(bytes->begin(), bytes->end(), sig.begin());
+  return sig;
 }
 
 Result<Signature> DerToRawSignature(std::span<const uint8_t> der) {

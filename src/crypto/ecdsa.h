@@ -43,6 +43,11 @@ class PublicKey {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
+// Raw r‖s as 128 lowercase hex characters (how detached signatures travel inside JSON, e.g. a
+// firmware manifest's), and back: InvalidArgument unless exactly 128 hex characters.
+std::string SignatureHex(const Signature& sig);
+Result<Signature> SignatureFromHex(std::string_view hex);
+
 // DER ECDSA-Sig-Value ⇄ raw r‖s. Exposed for tests and for code that talks to DER-only APIs.
 Result<Signature> DerToRawSignature(std::span<const uint8_t> der);
 Result<std::vector<uint8_t>> RawToDerSignature(const Signature& sig);

@@ -225,5 +225,8 @@ Status SchemaSet::ValidateRejectNotice(const Value& doc) const {
 }
 
 Status SchemaSet::ValidateStatus(const Value& doc) const { return impl_->Validate("status.json", doc); }
+Status SchemaSet::ValidateFirmwareManifest(const Value& doc) const {
+  return impl_->Validate("firmware-manifest.json", doc);
+}
 
 }  // namespace cw::wire

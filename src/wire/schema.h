@@ -25,6 +25,7 @@ class SchemaSet {
   Status ValidateCommand(CommandKind kind, const rapidjson::Value& doc) const;
   Status ValidateRejectNotice(const rapidjson::Value& doc) const;
   Status ValidateStatus(const rapidjson::Value& doc) const;
+  Status ValidateFirmwareManifest(const rapidjson::Value& doc) const;
 
   ~SchemaSet();
   SchemaSet(const SchemaSet&) = delete;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "api/routes.h"
+#include "cli/firmware_commands.h"
 #include "api/server.h"
 #include "broker/managed_broker.h"
 #include "core/config.h"
@@ -897,6 +898,8 @@ int RunCartwright(int argc, char** argv) {
     action = [&](const Config& c) { return CatalogImport(c, catalog_store, catalog_file, catalog_json); };
   });
 
+  std::vector<CLI::App*> firmware_cmds = AddFirmwareCommands(app, action);
+
   auto* sessions_cmd = app.add_subcommand("sessions", "Shopping sessions projected from the carts' events");
   sessions_cmd->require_subcommand(1);
   SessionsArgs sn;
@@ -971,9 +974,13 @@ int RunCartwright(int argc, char** argv) {
   audit_verify->callback([&] { action = [&](const Config& c) { return AuditVerify(c); }; });
 
   // --data-dir and --log-level may appear after any subcommand.
-  for (CLI::App* sub : {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list, broker_cmd,
-                        broker_run, serve, events, rejects, catalog_cmd, catalog_import, account_cmd, account_add,
-                        account_code, account_show, sessions_cmd, sessions_list, sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify, user_cmd, user_add, user_totp}) {
+  std::vector<CLI::App*> subcommands = {pki_cmd, pki_init, store_cmd, store_add, store_list, prov, carts_cmd, carts_list,
+                                        broker_cmd, broker_run, serve, events, rejects, catalog_cmd, catalog_import,
+                                        account_cmd, account_add, account_code, account_show, sessions_cmd, sessions_list,
+                                        sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify, user_cmd,
+                                        user_add, user_totp};
+  subcommands.insert(subcommands.end(), firmware_cmds.begin(), firmware_cmds.end());
+  for (CLI::App* sub : subcommands) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "
                 "env CARTWRIGHT_DATA_DIR), --log-level debug|info|warn|error");

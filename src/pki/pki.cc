@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -48,7 +49,8 @@ Layout::Layout(const std::string& data_dir)
       command_key(dir + "/command-signing.key"),
       command_pub(dir + "/command-signing.pub"),
       firmware_key(dir + "/firmware-signing.key"),
-      firmware_pub(dir + "/firmware-signing.pub") {}
+      firmware_pub(dir + "/firmware-signing.pub"),
+      firmware_keys_dir(dir + "/firmware-keys") {}
 
 Status InitPki(const Layout& l, const InitOptions& options, Clock& clock) {
   if (PathExists(l.ca_crt) || PathExists(l.ca_key)) {
@@ -85,6 +87,27 @@ Status InitPki(const Layout& l, const InitOptions& options, Clock& clock) {
   CW_RETURN_IF_ERROR(NewKeyPair(l.firmware_key, l.firmware_pub));
   log::Info("pki.initialised", {{"dir", l.dir}, {"ca_fingerprint", ca.certificate().Fingerprint()}});
   return Status::Ok();
+}
+
+Result<std::vector<crypto::PublicKey>> LoadFirmwareSigningKeys(const Layout& l) {
+  std::vector<std::string> files;
+  if (PathExists(l.firmware_pub)) files.push_back(l.firmware_pub);
+  std::error_code ec;
+  std::vector<std::string> more;
+  for (const auto& e : std::filesystem::directory_iterator(l.firmware_keys_dir, ec)) {
+    if (e.path().extension() == ".pub") more.push_back(e.path().string());
+  }
+  std::sort(more.begin(), more.end());
+  files.insert(files.end(), more.begin(), more.end());
+  if (files.empty()) return FailedPrecondition("no firmware-signing key in " + l.dir + " (run `cartwright pki init` first)");
+  std::vector<crypto::PublicKey> keys;
+  for (const auto& f : files) {
+    CW_ASSIGN_OR_RETURN(std::string pem, ReadFile(f));
+    auto key = crypto::PublicKey::FromPem(pem);
+    if (!key.ok()) return InvalidArgument(f + ": " + key.error().message());
+    keys.push_back(std::move(*key));
+  }
+  return keys;
 }
 
 Result<CertificateAuthority> LoadCa(const Layout& l) {

@@ -35,7 +35,12 @@ struct Layout {
   std::string ingest_crt, ingest_key;
   std::string command_key, command_pub;
   std::string firmware_key, firmware_pub;
+  std::string firmware_keys_dir;  // further firmware-signing public keys (*.pub), e.g. during a rotation
 };
+
+// The firmware-signing public keys the fleet accepts releases from: firmware-signing.pub and every
+// *.pub in firmware-keys/. FailedPrecondition (naming `cartwright pki init`) if there are none.
+Result<std::vector<crypto::PublicKey>> LoadFirmwareSigningKeys(const Layout& layout);
 
 struct InitOptions {
   bool force = false;  // replace an existing PKI (every cart must then be re-provisioned)

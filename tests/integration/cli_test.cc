@@ -35,7 +35,8 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpAtEveryLevel) {
   for (auto args : std::vector<std::vector<std::string>>{
            {"--help"}, {"pki", "--help"}, {"pki", "init", "--help"}, {"store", "add", "--help"},
-           {"provision", "--help"}, {"carts", "list", "--help"}, {"broker", "run", "--help"}}) {
+           {"provision", "--help"}, {"carts", "list", "--help"}, {"broker", "run", "--help"},
+           {"firmware", "sign", "--help"}}) {
     ProcessResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args[0];
     EXPECT_NE(r.out.find("--data-dir"), std::string::npos) << args[0] << ": " << r.out;
@@ -250,4 +251,59 @@ TEST_F(CliTest, BrokerRunStopsCleanlyOnSigterm) {
 }
 
 }  // namespace
+// The release path of a firmware image: signed with the firmware-signing key, verified and stored
+// write-once; a tampered image or manifest, or a test defect nobody knows, never enters the catalog.
+TEST_F(CliTest, FirmwareIsSignedUploadedWriteOnceAndTamperingIsRefused) {
+  ASSERT_EQ(Run({"pki", "init"}).exit_code, 0);
+  std::string image = dir_.path() + "/cart-2.1.0.bin";
+  ASSERT_TRUE(WriteFileAtomic(image, std::string(200000, 'f')).ok());
+  ProcessResult sign = Run({"firmware", "sign", "--image", image, "--version", "2.1.0", "--defect", "fails_self_test"});
+  ASSERT_EQ(sign.exit_code, 0) << sign.err;
+  EXPECT_NE(sign.out.find("test image: fails_self_test"), std::string::npos) << sign.out;
+  std::string manifest = *ReadFile(image + ".manifest.json");
+  EXPECT_NE(manifest.find("\"version\":\"2.1.0\""), std::string::npos) << manifest;
+
+  // Tampered copies are refused with the reason, before anything is stored.
+  std::string tampered = dir_.path() + "/tampered.bin";
+  ASSERT_TRUE(WriteFileAtomic(tampered, std::string(199999, 'f') + "g").ok());
+  ProcessResult bad_image = Run({"firmware", "upload", "--image", tampered, "--manifest", image + ".manifest.json",
+                                 "--signature", image + ".manifest.sig"});
+  EXPECT_EQ(bad_image.exit_code, 2);
+  EXPECT_NE(bad_image.err.find("SHA-256 differs"), std::string::npos) << bad_image.err;
+  std::string forged_manifest = manifest;
+  forged_manifest.replace(forged_manifest.find(",\"simulated_defect\":\"fails_self_test\""),
+                          std::string(",\"simulated_defect\":\"fails_self_test\"").size(), "");
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/forged.json", forged_manifest).ok());
+  ProcessResult bad_manifest = Run({"firmware", "upload", "--image", image, "--manifest", dir_.path() + "/forged.json"});
+  EXPECT_EQ(bad_manifest.exit_code, 2);
+  EXPECT_NE(bad_manifest.err.find("signature does not verify"), std::string::npos) << bad_manifest.err;
+  EXPECT_EQ(Run({"firmware", "list"}).out, "");
+
+  ProcessResult upload = Run({"firmware", "upload", "--image", image});
+  ASSERT_EQ(upload.exit_code, 0) << upload.err;
+  EXPECT_EQ(upload.out, "firmware 2.1.0 is in the catalog (200000 bytes)\n");
+  // Write-once: the same version signed again over other bytes cannot replace it.
+  std::string other = dir_.path() + "/other.bin";
+  ASSERT_TRUE(WriteFileAtomic(other, std::string(1000, 'o')).ok());
+  ASSERT_EQ(Run({"firmware", "sign", "--image", other, "--version", "2.1.0"}).exit_code, 0);
+  ProcessResult clash = Run({"firmware", "upload", "--image", other});
+  EXPECT_EQ(clash.exit_code, 1);
+  EXPECT_NE(clash.err.find("already in the catalog"), std::string::npos) << clash.err;
+  ProcessResult list = Run({"firmware", "list"});
+  EXPECT_EQ(Lines(list.out), 1) << list.out;
+  EXPECT_EQ(list.out.rfind("2.1.0", 0), 0u) << list.out;
+  EXPECT_NE(list.out.find("200000 bytes"), std::string::npos) << list.out;
+
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"firmware", "sign", "--image", image, "--version", "two"},
+           {"firmware", "sign", "--image", image, "--version", "2.2.0", "--defect", "explodes"},
+           {"firmware", "sign", "--image", image, "--version", "2.2.0", "--not-before", "soon"},
+           {"firmware", "sign", "--image", image, "--version", "2.2.0", "--not-before", "2027-01-01", "--not-after",
+            "2026-01-01"}}) {
+    ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[4] << " " << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << r.err;
+  }
+}
+
 }  // namespace cw

@@ -96,6 +96,12 @@ std::string ErrorJson(const HttpError& e) {
 
 void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
+size_t Router::max_body() const {
+  size_t most = kDefaultMaxBody;
+  for (const auto& r : routes_) most = std::max(most, r.max_body);
+  return most;
+}
+
 const Route* Router::Match(Request& request, bool& path_known) const {
   path_known = false;
   for (const auto& route : routes_) {
@@ -132,6 +138,15 @@ Response Router::Handle(Request& request) {
     } else {
       response = error(NotFound("no such route: " + request.method + " " + request.path));
     }
+  } else if (request.body.size() > route->max_body) {
+    response = error(ResourceExhausted("the request body is " + std::to_string(request.body.size()) +
+                                       " bytes; " + route->method + " " + route->pattern + " accepts at most " +
+                                       std::to_string(route->max_body)));
+    response.status = 413;
+  } else if (route->access.devices && request.device && request.authorization.empty()) {
+    request.audit_actor = "cart:" + request.device->str();
+    auto handled = route->handler(request);
+    response = handled.ok() ? std::move(handled).value() : error(handled.error());
   } else if (!route->access.is_public) {
     std::string_view auth = request.authorization;
     constexpr std::string_view kBearer = "Bearer ";
@@ -174,7 +189,7 @@ Status Router::Audit(const Request& request, const Route* route, const Response&
     e.role = std::string(store::Name(request.principal->role));
   } else {
     e.actor = request.audit_actor.empty() ? "anonymous" : request.audit_actor;
-    e.role = "none";
+    e.role = request.device && e.actor.starts_with("cart:") ? "device" : "none";
   }
   e.action = request.method + " " + (route ? route->pattern : request.path);
   // Path ids first ("cart=CART-000001"), then what the handler added.

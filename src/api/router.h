@@ -15,6 +15,7 @@
 
 #include "api/auth.h"
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/status.h"
 #include "store/audit_log.h"
 
@@ -26,7 +27,12 @@ struct Request {
   std::map<std::string, std::string> query;
   std::string body;
   std::string authorization;  // the Authorization header, as sent
+  std::string range;          // the Range header, as sent ("" when absent)
   std::string client;         // the peer address
+  // The cart whose client certificate (issued by the fleet CA, checked in the TLS handshake) the
+  // peer presented; nullopt without one, or when its CN is not a cart id.
+  std::optional<CartId> device;
+  std::string device_cert_fingerprint;  // SHA-256 of that certificate's DER, lowercase hex
   // Set by the router:
   std::map<std::string, std::string> params;  // the route's {named} path segments
   std::optional<Principal> principal;          // nullopt on public routes
@@ -67,19 +73,27 @@ std::string ErrorJson(const HttpError& error);
 using Handler = std::function<Result<Response, HttpError>(Request&)>;
 
 // Who may call a route. Roles list: any of them (after authentication); empty: any signed-in user.
+// `devices`: a cart presenting its fleet client certificate may call it too, without a token (the
+// handler then sees Request::device and no principal).
 struct Access {
   bool is_public = false;
   std::vector<store::Role> roles;
+  bool devices = false;
 };
 inline Access Public() { return {true, {}}; }
 inline Access AnyUser() { return {false, {}}; }
 inline Access Roles(std::vector<store::Role> roles) { return {false, std::move(roles)}; }
+inline Access RolesOrDevice(std::vector<store::Role> roles) { return {false, std::move(roles), true}; }
+
+// Request bodies larger than this are refused with 413 unless a route allows more.
+inline constexpr size_t kDefaultMaxBody = 64 * 1024;
 
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/carts/{id}"
   Access access;
   Handler handler;
+  size_t max_body = kDefaultMaxBody;
 };
 
 class Router {
@@ -94,6 +108,8 @@ class Router {
   void KeepAlive(std::shared_ptr<void> owner) { owners_.push_back(std::move(owner)); }
   // The routes in the order added (for the OpenAPI check).
   const std::vector<Route>& routes() const { return routes_; }
+  // The largest body any route accepts (what the HTTP server must read before dispatching).
+  size_t max_body() const;
 
  private:
   const Route* Match(Request& request, bool& path_known) const;

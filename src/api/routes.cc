@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/firmware_routes.h"
 #include "core/base64.h"
 #include "core/hex.h"
 #include "core/time_format.h"
@@ -959,6 +960,7 @@ void AddRoutes(Router& router, ApiServices& services) {
   auto routes = std::make_shared<Routes>(services);
   routes->AddTo(router);
   router.KeepAlive(routes);  // the handlers point into it
+  AddFirmwareRoutes(router, services.firmware, services.deps.entities);
 }
 
 }  // namespace cw::api

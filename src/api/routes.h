@@ -20,6 +20,7 @@
 #include "metrics/registry.h"
 #include "monitor/alarms.h"
 #include "monitor/fleet_diff.h"
+#include "ota/firmware_catalog.h"
 #include "wire/types.h"
 
 namespace cw::api {
@@ -46,6 +47,8 @@ struct ApiServices {
   std::function<Result<monitor::FleetDiff>()> fleet_diff = {};
   // The metrics of the last hour, sampled every monitor tick (nullptr: GET /fleet/health answers 503).
   const metrics::History* history = nullptr;
+  // Signed firmware releases (nullptr: the /firmware routes answer 503).
+  ota::FirmwareCatalog* firmware = nullptr;
 };
 
 void AddRoutes(Router& router, ApiServices& services);

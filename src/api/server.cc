@@ -2,11 +2,35 @@
 
 #include <httplib.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "core/files.h"
+#include "crypto/hash.h"
 #include "core/log.h"
 
 namespace cw::api {
+namespace {
+
+// The cart named by the peer's client certificate, if it presented one that the handshake
+// verified against the fleet CA; `fingerprint` gets the certificate's SHA-256.
+std::optional<CartId> VerifiedCart(const SSL* ssl, std::string& fingerprint) {
+  if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  X509* peer = SSL_get1_peer_certificate(ssl);
+  if (!peer) return std::nullopt;
+  char cn[128] = {};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+  unsigned char* der = nullptr;
+  int der_len = i2d_X509(peer, &der);
+  if (der_len > 0) fingerprint = crypto::Sha256Hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(der_len)));
+  OPENSSL_free(der);
+  X509_free(peer);
+  if (n <= 0 || der_len <= 0) return std::nullopt;
+  auto cart = CartId::Parse(std::string_view(cn, static_cast<size_t>(n)));
+  return cart.ok() ? std::optional<CartId>(*cart) : std::nullopt;
+}
+
+}  // namespace
 
 ApiServer::ApiServer(ServerOptions options, Router& router) : options_(std::move(options)), router_(router) {}
 
@@ -23,12 +47,19 @@ Status ApiServer::Start() {
     loaded = SSL_CTX_use_certificate_chain_file(&ctx, options_.cert_file.c_str()) == 1 &&
              SSL_CTX_use_PrivateKey_file(&ctx, options_.key_file.c_str(), SSL_FILETYPE_PEM) == 1 &&
              SSL_CTX_check_private_key(&ctx) == 1;
+    if (loaded && !options_.client_ca_file.empty()) {
+      // Ask for a client certificate but do not require one; one that is presented must chain to
+      // the fleet CA and be meant for clients, or the handshake fails.
+      loaded = SSL_CTX_load_verify_locations(&ctx, options_.client_ca_file.c_str(), nullptr) == 1 &&
+               SSL_CTX_set_purpose(&ctx, X509_PURPOSE_SSL_CLIENT) == 1;
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+    }
     return loaded;
   });
   if (!loaded || !server_->is_valid()) {
     return FailedPrecondition("cannot load the API certificate " + options_.cert_file + " and key " + options_.key_file);
   }
-  server_->set_payload_max_length(64 * 1024);
+  server_->set_payload_max_length(router_.max_body());
   server_->set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Strict-Transport-Security", "max-age=31536000"},
                                 {"Referrer-Policy", "no-referrer"}});
@@ -42,7 +73,13 @@ Status ApiServer::Start() {
     for (const auto& [k, v] : hreq.params) req.query.emplace(k, v);  // the first of repeated keys wins
     req.body = hreq.body;
     req.authorization = hreq.get_header_value("Authorization");
+    req.range = hreq.get_header_value("Range");
+    // The router answers Range requests itself (206/416 with Content-Range); httplib would slice
+    // that answer a second time from the ranges it parsed. It owns the request object, so
+    // clearing them here is safe.
+    const_cast<httplib::Request&>(hreq).ranges.clear();
     req.client = hreq.remote_addr;
+    req.device = VerifiedCart(hreq.ssl, req.device_cert_fingerprint);
     Response res = router_.Handle(req);
     hres.status = res.status;
     for (const auto& [k, v] : res.headers) hres.set_header(k, v);

@@ -20,6 +20,7 @@
 #include "monitor/fleet_monitor.h"
 #include "monitor/notify.h"
 #include "monitor/opening_hours.h"
+#include "ota/firmware_catalog.h"
 #include "pki/pki.h"
 #include "identity/identity_service.h"
 #include "identity/vault.h"
@@ -339,9 +340,18 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
     ingest::ServiceStats st = service.stats();
     return api::IngestCounters{st.received, st.accepted, st.duplicates, st.rejected, st.rejected_by_reason};
   };
+  // Firmware releases; carts download images with their fleet certificates.
+  CW_ASSIGN_OR_RETURN(auto firmware_keys, pki::LoadFirmwareSigningKeys(layout));
+  ota::FirmwareCatalog firmware(*blobs, std::move(firmware_keys));
+  services.firmware = &firmware;
   api::AddRoutes(router, services);
-  api::ApiServer api_server(
-      {api_at.host, api_at.port, layout.api_crt, layout.api_key, web_flag.empty() ? config.api.web_root : web_flag}, router);
+  api::ApiServer api_server({.host = api_at.host,
+                             .port = api_at.port,
+                             .cert_file = layout.api_crt,
+                             .key_file = layout.api_key,
+                             .client_ca_file = layout.ca_crt,
+                             .web_root = web_flag.empty() ? config.api.web_root : web_flag},
+                            router);
   CW_RETURN_IF_ERROR(api_server.Start().WithContext("api"));
   std::printf("api: https://%s:%u/api/v1 (dashboard at /, staff tablet at /tablet/)\n", api_at.host.c_str(),
               api_server.port());

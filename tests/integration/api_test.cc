@@ -8,7 +8,9 @@
 
 #include <thread>
 
+#include "core/base64.h"
 #include "core/files.h"
+#include "pki/pki.h"
 #include "testing/harness.h"
 #include "wire/json.h"
 
@@ -107,6 +109,115 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   SSL_CTX_set_max_proto_version(old.ssl_context(), TLS1_1_VERSION);
   EXPECT_FALSE(old.Get("/api/v1/openapi.json"));
 
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
+// The firmware catalog over HTTPS: ops upload and list; a cart downloads with nothing but its
+// fleet client certificate, resuming with Range; anything else presenting a certificate gets
+// nothing the certificate does not entitle it to.
+TEST(ApiOverHttps, CartsDownloadFirmwareWithTheirCertificateAndResumeWithRange) {
+  signal(SIGPIPE, SIG_IGN);
+  testing::BrokerFleet fleet(2);
+  const std::string data = fleet.data_dir(), bin = testing::BinaryPath("cartwright");
+  std::string image(300000, '\0');
+  for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<char>((i * 7919) % 251);
+  ASSERT_TRUE(WriteFileAtomic(data + "/fw.bin", image).ok());
+  ASSERT_EQ(testing::RunProcess({bin, "--data-dir", data, "firmware", "sign", "--image", data + "/fw.bin", "--version", "2.1.0"}).exit_code, 0);
+  ASSERT_EQ(testing::RunProcess({bin, "--data-dir", data, "firmware", "upload", "--image", data + "/fw.bin"}).exit_code, 0);
+  auto added = testing::RunProcess({bin, "--data-dir", data, "user", "add", "--name", "olga", "--role", "ops", "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  rapidjson::Document user;
+  ASSERT_TRUE(wire::ParseStrictObject(added.out, user).ok());
+  uint16_t port = testing::FreePort();
+  testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
+                                    "--api", "127.0.0.1:" + std::to_string(port)},
+                                   data + "/serve.log");
+  ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "api: https://", std::chrono::seconds(10)))
+      << *ReadFile(data + "/serve.log");
+  const std::string path = "/api/v1/firmware/2.1.0/image";
+  auto client_for = [&](const std::string& crt, const std::string& key) {
+    auto c = crt.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", port)
+                         : std::make_unique<httplib::SSLClient>("127.0.0.1", port, crt, key);
+    c->set_ca_cert_path((data + "/pki/ca.crt").c_str());
+    c->enable_server_certificate_verification(true);
+    return c;
+  };
+
+  // The cart, by its certificate alone: the whole image, then the rest after byte 100000.
+  const auto& cart = fleet.carts()[0];
+  auto opts = fleet.CartOptions(cart.id);
+  auto as_cart = client_for(opts.cert_file, opts.key_file);
+  auto whole = as_cart->Get(path);
+  ASSERT_TRUE(whole) << httplib::to_string(whole.error());
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  EXPECT_TRUE(whole->body == image) << whole->body.size() << " bytes";
+  EXPECT_EQ(whole->get_header_value("Accept-Ranges"), "bytes");
+  auto rest = as_cart->Get(path, {{"Range", "bytes=100000-"}});
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->status, 206) << rest->body;
+  EXPECT_TRUE(rest->body == image.substr(100000)) << rest->body.size() << " bytes";
+  EXPECT_EQ(rest->get_header_value("Content-Range"), "bytes 100000-299999/300000");
+  auto past = as_cart->Get(path, {{"Range", "bytes=300000-"}});
+  ASSERT_TRUE(past);
+  EXPECT_EQ(past->status, 416);
+  EXPECT_EQ(past->get_header_value("Content-Range"), "bytes */300000");
+  // The certificate is no token for anything else.
+  auto fleet_view = as_cart->Get("/api/v1/fleet");
+  ASSERT_TRUE(fleet_view);
+  EXPECT_EQ(fleet_view->status, 401);
+
+  // Without a certificate or token: 401. A certificate for the cart's id that it was not
+  // registered with (a clone issued elsewhere): 403. One from another CA: no handshake at all.
+  auto anonymous = client_for("", "")->Get(path);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  Clock& clock = Clock::System();
+  ASSERT_TRUE(pki::IssueClientIdentity(fleet.layout(), cart.id.str(), data + "/clone.crt", data + "/clone.key", clock).ok());
+  auto clone = client_for(data + "/clone.crt", data + "/clone.key")->Get(path);
+  ASSERT_TRUE(clone);
+  EXPECT_EQ(clone->status, 403) << clone->body;
+  EXPECT_NE(clone->body.find("not the one CART-000001 is registered with"), std::string::npos) << clone->body;
+  testing::BrokerFleet strangers(1);  // another fleet: another CA
+  auto other = strangers.CartOptions(strangers.carts()[0].id);
+  EXPECT_FALSE(client_for(other.cert_file, other.key_file)->Get(path));
+
+  // Ops upload a second release over the API, and list both.
+  auto code = testing::RunProcess({bin, "--data-dir", data, "user", "totp", "--name", "olga"});
+  auto ops = client_for("", "");
+  auto login = ops->Post("/api/v1/auth/token",
+                         R"({"username":"olga","password":")" + std::string(*wire::GetString(user, "password")) +
+                             R"(","totp":")" + code.out.substr(0, 6) + "\"}",
+                         "application/json");
+  ASSERT_TRUE(login && login->status == 200) << (login ? login->body : "");
+  rapidjson::Document tokens;
+  ASSERT_TRUE(wire::ParseStrictObject(login->body, tokens).ok());
+  httplib::Headers bearer{{"Authorization", "Bearer " + std::string(*wire::GetString(tokens, "access_token"))}};
+  ASSERT_TRUE(WriteFileAtomic(data + "/fw2.bin", image.substr(0, 5000)).ok());
+  ASSERT_EQ(testing::RunProcess({bin, "--data-dir", data, "firmware", "sign", "--image", data + "/fw2.bin", "--version", "2.2.0"}).exit_code, 0);
+  std::string manifest = *ReadFile(data + "/fw2.bin.manifest.json");
+  std::string sig = *ReadFile(data + "/fw2.bin.manifest.sig");
+  sig.pop_back();  // the newline
+  auto upload_body = [&](const std::string& img) {
+    wire::JsonBuilder b;
+    b.Field("manifest", manifest).Field("manifest_signature", sig).Field("image", Base64UrlEncode(img));
+    return b.Finish();
+  };
+  auto tampered = ops->Post("/api/v1/firmware", bearer, upload_body(image.substr(1, 5000)), "application/json");
+  ASSERT_TRUE(tampered);
+  EXPECT_EQ(tampered->status, 400) << tampered->body;
+  auto uploaded = ops->Post("/api/v1/firmware", bearer, upload_body(image.substr(0, 5000)), "application/json");
+  ASSERT_TRUE(uploaded);
+  EXPECT_EQ(uploaded->status, 201) << uploaded->body;
+  auto list = ops->Get("/api/v1/firmware", bearer);
+  ASSERT_TRUE(list && list->status == 200);
+  rapidjson::Document releases;
+  ASSERT_TRUE(wire::ParseStrictObject(list->body, releases).ok());
+  ASSERT_EQ(releases["releases"].Size(), 2u);
+  EXPECT_STREQ(releases["releases"][0]["version"].GetString(), "2.2.0");
+  // Ops may fetch an image too (with their token).
+  auto ops_image = ops->Get("/api/v1/firmware/2.2.0/image", bearer);
+  ASSERT_TRUE(ops_image);
+  EXPECT_TRUE(ops_image->body == image.substr(0, 5000)) << ops_image->body.size() << " bytes";
   EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 

@@ -48,11 +48,11 @@ Status ApiServer::Start() {
              SSL_CTX_use_PrivateKey_file(&ctx, options_.key_file.c_str(), SSL_FILETYPE_PEM) == 1 &&
              SSL_CTX_check_private_key(&ctx) == 1;
     if (loaded && !options_.client_ca_file.empty()) {
-      // Ask for a client certificate but do not require one; one that is presented must chain to
-      // the fleet CA and be meant for clients, or the handshake fails.
+      // The device endpoint: a client certificate from the fleet CA, meant for clients, or no
+      // handshake.
       loaded = SSL_CTX_load_verify_locations(&ctx, options_.client_ca_file.c_str(), nullptr) == 1 &&
                SSL_CTX_set_purpose(&ctx, X509_PURPOSE_SSL_CLIENT) == 1;
-      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     }
     return loaded;
   });

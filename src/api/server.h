@@ -17,8 +17,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8443;  // 0: any free port (see ApiServer::port())
   std::string cert_file, key_file;  // PEM; the certificate chain to the fleet CA
-  // The fleet CA: a client certificate it issued identifies a cart on the routes that admit carts
-  // (firmware download). Optional for every client — browsers present none. "" accepts none.
+  // The fleet CA, for the device endpoint: every client must present a certificate it issued
+  // (which identifies a cart on the routes that admit carts: the firmware download). "" (the API
+  // and web pages): no certificate is asked for, so browsers never see a certificate prompt.
   std::string client_ca_file;
   std::string web_root;  // built web pages; "" serves the API alone
 };

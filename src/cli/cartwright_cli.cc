@@ -253,7 +253,7 @@ Status BrokerRun(const Config& config, const std::string& listen_flag) {
 }
 
 Status Serve(const Config& config, const std::string& broker_flag, const std::string& api_flag,
-             const std::string& web_flag) {
+             const std::string& device_api_flag, const std::string& web_flag) {
   CW_ASSIGN_OR_RETURN(HostPort broker, ParseHostPort(broker_flag.empty() ? config.broker.listen : broker_flag));
   sigset_t stop;
   sigemptyset(&stop);
@@ -349,12 +349,24 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
                              .port = api_at.port,
                              .cert_file = layout.api_crt,
                              .key_file = layout.api_key,
-                             .client_ca_file = layout.ca_crt,
                              .web_root = web_flag.empty() ? config.api.web_root : web_flag},
                             router);
   CW_RETURN_IF_ERROR(api_server.Start().WithContext("api"));
   std::printf("api: https://%s:%u/api/v1 (dashboard at /, staff tablet at /tablet/)\n", api_at.host.c_str(),
               api_server.port());
+  // The device endpoint: the same routes, but only for clients with a fleet certificate (carts
+  // fetching firmware), so no browser is ever asked for one.
+  CW_ASSIGN_OR_RETURN(HostPort device_at,
+                      ParseHostPort(device_api_flag.empty() ? config.api.device_listen : device_api_flag));
+  api::ApiServer device_server({.host = device_at.host,
+                                .port = device_at.port,
+                                .cert_file = layout.api_crt,
+                                .key_file = layout.api_key,
+                                .client_ca_file = layout.ca_crt},
+                               router);
+  CW_RETURN_IF_ERROR(device_server.Start().WithContext("device api"));
+  std::printf("device api: https://%s:%u/api/v1/firmware (carts, with their client certificates)\n",
+              device_at.host.c_str(), device_server.port());
   std::fflush(stdout);
   // Until a stop signal: a progress line every 5 s (metrics endpoints come with observability).
   auto last = service.stats();
@@ -377,6 +389,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   }
   log::Info("serve.stopping", {{"signal", sig}});
   api_server.Stop();
+  device_server.Stop();
   service.Stop();
   fleet_monitor.Stop();
   if (webhook) webhook->Drain(std::chrono::seconds(5));
@@ -868,11 +881,15 @@ int RunCartwright(int argc, char** argv) {
   serve->add_option("--broker", serve_broker, "host:port of the broker (default: [broker] listen)");
   std::string serve_api;
   serve->add_option("--api", serve_api, "host:port of the HTTPS API and web pages, port 0 for any (default: [api] listen)");
+  std::string serve_device_api;
+  serve->add_option("--device-api", serve_device_api,
+                    "host:port where carts download firmware with their certificates, port 0 for any "
+                    "(default: [api] device_listen)");
   std::string serve_web;
   serve->add_option("--web", serve_web, "Directory of the built web pages (default: [api] web_root; ./run builds build/web)");
   serve->callback([&] {
     long_running = true;
-    action = [&](const Config& c) { return Serve(c, serve_broker, serve_api, serve_web); };
+    action = [&](const Config& c) { return Serve(c, serve_broker, serve_api, serve_device_api, serve_web); };
   });
 
   EventsArgs ea;

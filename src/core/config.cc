@@ -124,6 +124,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
     }));
     CW_RETURN_IF_ERROR(read("api", [&](TableReader& r) {
       CW_RETURN_IF_ERROR(r.String("listen", config.api.listen));
+      CW_RETURN_IF_ERROR(r.String("device_listen", config.api.device_listen));
       CW_RETURN_IF_ERROR(r.String("metrics_token", config.api.metrics_token));
       if (!config.api.metrics_token.empty() && config.api.metrics_token.size() < 32) {
         return InvalidArgument("[api] metrics_token must be at least 32 characters (it is a password)");
@@ -165,6 +166,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   if (config.stores.vault_key_file.empty()) config.stores.vault_key_file = data_dir + "/keys/vault.keys";
   CW_RETURN_IF_ERROR(ParseHostPort(config.broker.listen).status().WithContext(origin + ": [broker] listen"));
   CW_RETURN_IF_ERROR(ParseHostPort(config.api.listen).status().WithContext(origin + ": [api] listen"));
+  CW_RETURN_IF_ERROR(ParseHostPort(config.api.device_listen).status().WithContext(origin + ": [api] device_listen"));
   return config;
 }
 

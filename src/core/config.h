@@ -35,6 +35,9 @@ struct Config {
 
   struct Api {
     std::string listen = "127.0.0.1:8443";  // host:port of the HTTPS API and web pages (port 0: any)
+    // host:port where carts download firmware with their client certificates (required there; the
+    // API port above never asks browsers for one). Port 0: any.
+    std::string device_listen = "127.0.0.1:8444";
     std::string web_root;                   // built web pages; "" serves the API alone
     std::string metrics_token;              // bearer token for Prometheus at /metrics; "" for none
   } api;

@@ -45,7 +45,7 @@ TEST(WebPages, StaffOverrideAndMaintenanceOnTheTabletOpsDrillDownOnTheDashboard)
   ASSERT_FALSE(ops.totp_secret.empty());
 
   uint16_t api_port = testing::FreePort(), bridge_port = testing::FreePort();
-  testing::BackgroundProcess serve({testing::BinaryPath("cartwright"), "serve", "--data-dir", data, "--broker",
+  testing::BackgroundProcess serve({testing::BinaryPath("cartwright"), "serve", "--device-api", "127.0.0.1:0", "--data-dir", data, "--broker",
                                     "127.0.0.1:" + std::to_string(fleet.port()), "--api",
                                     "127.0.0.1:" + std::to_string(api_port), "--web", web},
                                    data + "/serve.log");

@@ -39,7 +39,7 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
   const std::string scrape_token(40, 'p');
   ASSERT_TRUE(WriteFileAtomic(data + "/cartwright.toml", "[api]\nmetrics_token = \"" + scrape_token + "\"\n").ok());
   uint16_t port = testing::FreePort();
-  testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
+  testing::BackgroundProcess serve({bin, "serve", "--device-api", "127.0.0.1:0", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
                                     "--api", "127.0.0.1:" + std::to_string(port)},
                                    data + "/serve.log");
   ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "api: https://", std::chrono::seconds(10)))
@@ -128,16 +128,18 @@ TEST(ApiOverHttps, CartsDownloadFirmwareWithTheirCertificateAndResumeWithRange) 
   ASSERT_EQ(added.exit_code, 0) << added.err;
   rapidjson::Document user;
   ASSERT_TRUE(wire::ParseStrictObject(added.out, user).ok());
-  uint16_t port = testing::FreePort();
-  testing::BackgroundProcess serve({bin, "serve", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
+  uint16_t port = testing::FreePort(), device_port = testing::FreePort();
+  testing::BackgroundProcess serve({bin, "serve", "--device-api", "127.0.0.1:" + std::to_string(device_port), "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
                                     "--api", "127.0.0.1:" + std::to_string(port)},
                                    data + "/serve.log");
   ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "api: https://", std::chrono::seconds(10)))
       << *ReadFile(data + "/serve.log");
   const std::string path = "/api/v1/firmware/2.1.0/image";
+  ASSERT_TRUE(testing::WaitForLine(data + "/serve.log", "device api: https://", std::chrono::seconds(10)));
+  // Carts use the device endpoint, which takes nothing but fleet certificates; people use the API.
   auto client_for = [&](const std::string& crt, const std::string& key) {
     auto c = crt.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", port)
-                         : std::make_unique<httplib::SSLClient>("127.0.0.1", port, crt, key);
+                         : std::make_unique<httplib::SSLClient>("127.0.0.1", device_port, crt, key);
     c->set_ca_cert_path((data + "/pki/ca.crt").c_str());
     c->enable_server_certificate_verification(true);
     return c;
@@ -166,11 +168,15 @@ TEST(ApiOverHttps, CartsDownloadFirmwareWithTheirCertificateAndResumeWithRange) 
   ASSERT_TRUE(fleet_view);
   EXPECT_EQ(fleet_view->status, 401);
 
-  // Without a certificate or token: 401. A certificate for the cart's id that it was not
+  // On the API port no certificate is asked for: without a token, 401. The device endpoint
+  // refuses a handshake without a certificate. A certificate for the cart's id that it was not
   // registered with (a clone issued elsewhere): 403. One from another CA: no handshake at all.
   auto anonymous = client_for("", "")->Get(path);
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
+  httplib::SSLClient no_cert("127.0.0.1", device_port);
+  no_cert.set_ca_cert_path((data + "/pki/ca.crt").c_str());
+  EXPECT_FALSE(no_cert.Get(path));
   Clock& clock = Clock::System();
   ASSERT_TRUE(pki::IssueClientIdentity(fleet.layout(), cart.id.str(), data + "/clone.crt", data + "/clone.key", clock).ok());
   auto clone = client_for(data + "/clone.crt", data + "/clone.key")->Get(path);

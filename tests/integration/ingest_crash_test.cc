@@ -26,7 +26,7 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
   testing::BrokerFleet fleet(200);
   std::string bin = testing::BinaryPath("cartwright");
   std::string log = fleet.data_dir() + "/serve.log";
-  std::vector<std::string> serve = {bin, "serve", "--api", "127.0.0.1:0", "--data-dir", fleet.data_dir(), "--broker",
+  std::vector<std::string> serve = {bin, "serve", "--device-api", "127.0.0.1:0", "--api", "127.0.0.1:0", "--data-dir", fleet.data_dir(), "--broker",
                                     "127.0.0.1:" + std::to_string(fleet.port()), "--log-level", "warn"};
 
   // What the carts sent, as an independent subscriber saw it. The handler only copies, so this

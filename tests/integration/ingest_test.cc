@@ -292,7 +292,7 @@ TEST_F(IngestTest, OperatorCommandsReadTheStoresWhileServeRuns) {
     args.insert(args.end(), {"--data-dir", fleet_.data_dir()});
     return testing::RunProcess(args);
   };
-  testing::BackgroundProcess serve({bin, "serve", "--api", "127.0.0.1:0", "--data-dir", fleet_.data_dir(), "--broker",
+  testing::BackgroundProcess serve({bin, "serve", "--device-api", "127.0.0.1:0", "--api", "127.0.0.1:0", "--data-dir", fleet_.data_dir(), "--broker",
                                     "127.0.0.1:" + std::to_string(fleet_.port())},
                                    fleet_.data_dir() + "/serve.log");
   pki::Layout layout(fleet_.data_dir());

@@ -84,7 +84,7 @@ app_qr = 0.0
 mid_shop_identify = 0.3
 )").ok());
 
-  testing::BackgroundProcess serve({bin, "serve", "--api", "127.0.0.1:0", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
+  testing::BackgroundProcess serve({bin, "serve", "--device-api", "127.0.0.1:0", "--api", "127.0.0.1:0", "--data-dir", data, "--broker", "127.0.0.1:" + std::to_string(fleet.port()),
                                     "--log-level", "debug"},
                                    data + "/serve.log");
   for (int i = 0; i < 400; ++i) {

@@ -2,11 +2,15 @@
 
 #include <mosquitto.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
+
+#include "core/log.h"
 
 namespace cw::mqtt {
 
@@ -31,8 +35,28 @@ struct Client::State {
   Handler handler;
   std::function<void(bool)> on_connection;
   std::vector<std::pair<std::string, int>> subscriptions;  // restored after a reconnect
-  bool loop_started = false;
+  // The network thread (not libmosquitto's loop_start: see NetworkLoop).
+  std::thread loop;
+  std::atomic<bool> stopping{false};
 };
+
+// libmosquitto's own thread (mosquitto_loop_start) runs mosquitto_loop_forever once, and that
+// returns for good on errors it deems fatal — MOSQ_ERR_TLS among them, which a reconnect into a
+// restarting broker can hit. A cloud service must come back whenever the broker does, so this
+// thread re-enters the loop (after a pause, with a fresh connect) until Disconnect.
+void Client::NetworkLoop(State& s) {
+  auto pause = std::chrono::seconds(1);
+  while (!s.stopping) {
+    int rc = mosquitto_loop_forever(s.mosq, 1000, 1);
+    if (s.stopping) break;
+    log::Warn("mqtt.loop_restarted", {{"client", s.options.client_id}, {"error", mosquitto_strerror(rc)}});
+    for (auto waited = std::chrono::milliseconds(0); waited < pause && !s.stopping; waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    pause = std::min(pause * 2, std::chrono::seconds(30));
+    if (!s.stopping && mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS) pause = std::chrono::seconds(1);
+  }
+}
 
 Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
@@ -140,9 +164,10 @@ Status Client::Connect(std::chrono::milliseconds timeout) {
     return Unavailable("connect to " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
                        (rc == MOSQ_ERR_ERRNO ? std::string("network or TLS error") : mosquitto_strerror(rc)));
   }
-  if (!s.loop_started) {
-    if (mosquitto_loop_start(s.mosq) != MOSQ_ERR_SUCCESS) return Internal("mosquitto_loop_start failed");
-    s.loop_started = true;
+  if (!s.loop.joinable()) {
+    mosquitto_threaded_set(s.mosq, true);
+    s.stopping = false;
+    s.loop = std::thread([&s] { NetworkLoop(s); });
   }
   std::unique_lock lock(s.mu);
   bool done = s.cv.wait_for(lock, timeout, [&] { return s.connack_rc >= 0 || s.disconnects > disconnects_before; });
@@ -197,13 +222,13 @@ bool Client::connected() const {
 
 void Client::Disconnect() {
   State& s = *state_;
+  s.stopping = true;
   mosquitto_disconnect(s.mosq);
-  if (s.loop_started) {
-    // Not forced: cancelling the network thread could kill it inside a message handler with
-    // libmosquitto's callback mutex held (and the handler's state half-way). After DISCONNECT
-    // the loop returns by itself once the handler in progress has finished.
-    mosquitto_loop_stop(s.mosq, false);
-    s.loop_started = false;
+  if (s.loop.joinable()) {
+    // Not cancelled: that could kill the thread inside a message handler with libmosquitto's
+    // callback mutex held. After DISCONNECT the loop returns by itself once the handler in
+    // progress has finished.
+    s.loop.join();
   }
 }
 

@@ -82,6 +82,7 @@ class Client {
  private:
   struct State;
   explicit Client(std::unique_ptr<State> state);
+  static void NetworkLoop(State& s);
   std::unique_ptr<State> state_;
 };
 

@@ -3,6 +3,7 @@
 #include <mosquitto.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <mutex>
 
 #include "core/log.h"
@@ -102,7 +103,8 @@ void MqttSession::OnReadable() {
     // Before CONNACK libmosquitto does not read, so a peer that closed the socket would keep it
     // readable forever: look for the end of the stream ourselves.
     char byte;
-    if (::recv(mosquitto_socket(mosq_), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+    ssize_t n = ::recv(mosquitto_socket(mosq_), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {  // closed or reset
       AbandonConnect(std::chrono::steady_clock::now());
       return;
     }

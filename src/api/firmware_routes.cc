@@ -3,7 +3,6 @@
 #include <charconv>
 
 #include "core/base64.h"
-#include "core/time_format.h"
 #include "wire/json.h"
 
 namespace cw::api {
@@ -12,24 +11,8 @@ namespace {
 using store::Role;
 
 std::string ReleaseJson(const ota::FirmwareRelease& r) {
-  const auto& m = r.manifest;
   wire::JsonBuilder b;
-  b.Field("version", m.version)
-      .Field("sha256", m.sha256)
-      .Field("size", m.size)
-      .Field("issued_at", FormatTimeMillis(m.issued_at))
-      .Field("not_before", FormatTimeMillis(m.not_before))
-      .Field("expires_at", FormatTimeMillis(m.expires_at))
-      .Field("signing_key", m.signing_key);
-  b.Key("required_keys");
-  b.writer().StartArray();
-  for (const auto& k : m.required_keys) b.writer().String(k.c_str());
-  b.writer().EndArray();
-  if (m.defect == wire::SimulatedDefect::kNone) {
-    b.Null("simulated_defect");
-  } else {
-    b.Field("simulated_defect", wire::Name(m.defect));
-  }
+  wire::WriteFirmwareManifestFields(r.manifest, b);
   b.Field("manifest", r.manifest_json).Field("manifest_signature", r.manifest_signature);
   return b.Finish();
 }

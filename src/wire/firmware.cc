@@ -50,8 +50,13 @@ Result<Time> TimeField(const rapidjson::Value& doc, std::string_view key) {
 
 std::string FirmwareManifestJson(const FirmwareManifest& m) {
   JsonBuilder b;
-  b.Field("v", kWireVersion)
-      .Field("version", m.version)
+  b.Field("v", kWireVersion);
+  WriteFirmwareManifestFields(m, b);
+  return b.Finish();
+}
+
+void WriteFirmwareManifestFields(const FirmwareManifest& m, JsonBuilder& b) {
+  b.Field("version", m.version)
       .Field("sha256", m.sha256)
       .Field("size", m.size)
       .Field("issued_at", FormatTimeMillis(m.issued_at))
@@ -61,7 +66,6 @@ std::string FirmwareManifestJson(const FirmwareManifest& m) {
   StringArray(b, "required_keys", m.required_keys);
   if (!m.adds_keys.empty()) StringArray(b, "adds_keys", m.adds_keys);
   if (m.defect != SimulatedDefect::kNone) b.Field("simulated_defect", Name(m.defect));
-  return b.Finish();
 }
 
 Result<FirmwareManifest> ParseFirmwareManifest(std::string_view json) {

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "wire/json.h"
 #include "wire/notice.h"
 
 namespace cw::wire {
@@ -39,6 +40,9 @@ struct FirmwareManifest {
 
 // Schema-valid JSON: the exact bytes that are signed.
 std::string FirmwareManifestJson(const FirmwareManifest& m);
+// The manifest's fields without "v", into an object being built (the API describes a release with
+// them).
+void WriteFirmwareManifestFields(const FirmwareManifest& m, JsonBuilder& b);
 // InvalidArgument naming what is wrong (not JSON, schema violation, bad time).
 Result<FirmwareManifest> ParseFirmwareManifest(std::string_view json);
 

@@ -75,12 +75,14 @@ std::map<std::string, std::vector<std::optional<double>>> History::Increase(cons
     const Entry* start = At(steps[k] - step);
     if (!end || !start || end == start) continue;
     std::map<std::string, double> sums;
-    for (const auto& [series, value] : end->values) {
-      ParsedSeries p = ParseSeries(series);
-      if (p.name != name) continue;
+    // The series of one name sort together (a label set starts with '{', after the bare name):
+    // visit only those, and parse labels only for them.
+    for (auto it = end->values.lower_bound(name); it != end->values.end() && it->first.starts_with(name); ++it) {
+      const auto& [series, value] = *it;
+      if (series.size() != name.size() && series[name.size()] != '{') continue;  // a longer name
       auto before = start->values.find(series);
       double was = before == start->values.end() ? 0 : before->second;
-      sums[by.empty() ? "" : p.labels[by]] += value >= was ? value - was : value;
+      sums[by.empty() ? "" : ParseSeries(series).labels[by]] += value >= was ? value - was : value;
     }
     for (const auto& [group, sum] : sums) {
       auto& series = out[group];

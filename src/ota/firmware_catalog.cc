@@ -174,4 +174,8 @@ Result<std::string> FirmwareCatalog::Image(std::string_view version) {
   return blobs_.Get(Dir(version) + "image.bin");
 }
 
+Result<std::string> FirmwareCatalog::ReadImage(const FirmwareRelease& release, uint64_t offset, uint64_t max_bytes) {
+  return blobs_.Read(Dir(release.manifest.version) + "image.bin", offset, max_bytes);
+}
+
 }  // namespace cw::ota

@@ -62,6 +62,9 @@ class FirmwareCatalog {
   Result<FirmwareRelease> Get(std::string_view version);
   // The image's bytes. NotFound if the version was never uploaded.
   Result<std::string> Image(std::string_view version);
+  // At most `max_bytes` of a release's image from byte `offset` (a download's range), reading
+  // only those. InvalidArgument when `offset` is beyond the image's end.
+  Result<std::string> ReadImage(const FirmwareRelease& release, uint64_t offset, uint64_t max_bytes);
 
  private:
   store::BlobStore& blobs_;

@@ -1,8 +1,12 @@
 #include "store/blob_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -37,6 +41,11 @@ Status ValidateBlobKey(std::string_view key) {
 
 namespace {
 
+Status PastTheEnd(std::string_view key, uint64_t offset, uint64_t size) {
+  return InvalidArgument("offset " + std::to_string(offset) + " is beyond the end of blob " + std::string(key) + " (" +
+                         std::to_string(size) + " bytes)");
+}
+
 class MemoryBlobStore final : public BlobStore {
  public:
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
@@ -52,6 +61,14 @@ class MemoryBlobStore final : public BlobStore {
     auto it = blobs_.find(std::string(key));
     if (it == blobs_.end()) return NotFound("no blob " + std::string(key));
     return it->second;
+  }
+  Result<std::string> Read(std::string_view key, uint64_t offset, uint64_t max_bytes) override {
+    CW_RETURN_IF_ERROR(ValidateBlobKey(key));
+    std::lock_guard lock(mu_);
+    auto it = blobs_.find(std::string(key));
+    if (it == blobs_.end()) return NotFound("no blob " + std::string(key));
+    if (offset > it->second.size()) return PastTheEnd(key, offset, it->second.size());
+    return it->second.substr(offset, max_bytes);
   }
   Result<std::vector<std::string>> List(std::string_view prefix) override {
     std::lock_guard lock(mu_);
@@ -90,6 +107,34 @@ class FileBlobStore final : public BlobStore {
     auto data = ReadFile(Path(key));
     if (!data.ok() && data.error().code() == Code::kNotFound) return NotFound("no blob " + std::string(key));
     return data;
+  }
+  Result<std::string> Read(std::string_view key, uint64_t offset, uint64_t max_bytes) override {
+    CW_RETURN_IF_ERROR(ValidateBlobKey(key));
+    int fd = ::open(Path(key).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return NotFound("no blob " + std::string(key));
+      return Internal("open blob " + std::string(key) + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (offset > size) {
+      ::close(fd);
+      return PastTheEnd(key, offset, size);
+    }
+    std::string out(std::min(max_bytes, size - offset), '\0');
+    size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return Internal("read blob " + std::string(key) + ": " + (n < 0 ? std::strerror(errno) : "short file"));
+      }
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    return out;
   }
   Result<std::vector<std::string>> List(std::string_view prefix) override {
     std::vector<std::string> keys;

@@ -29,6 +29,11 @@ class BlobStore {
   // The blob's bytes. NotFound if there is none under `key`.
   virtual Result<std::string> Get(std::string_view key) = 0;
 
+  // At most `max_bytes` of the blob from byte `offset` (fewer at its end, none at offset == size),
+  // without reading the rest: what a resumed download serves. NotFound if there is no blob;
+  // InvalidArgument when `offset` lies beyond its end.
+  virtual Result<std::string> Read(std::string_view key, uint64_t offset, uint64_t max_bytes) = 0;
+
   // Keys starting with `prefix` ("" for all), sorted bytewise.
   virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
 

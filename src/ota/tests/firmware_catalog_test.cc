@@ -40,6 +40,9 @@ TEST_F(FirmwareCatalogTest, ASignedReleaseIsStoredWriteOnceAndListedNewestFirst)
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.error().code(), Code::kAlreadyExists);
   EXPECT_EQ(*catalog_->Image("2.1.0"), image);
+  auto stored = catalog_->Get("2.1.0");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*catalog_->ReadImage(*stored, 4990, 100), image.substr(4990));
 
   for (const char* v : {"2.10.0", "2.9.1", "2.9.1-rc.1"}) {
     auto rel = Sign(std::string(100, 'z') + v, v);

@@ -40,6 +40,18 @@ TEST_P(BlobStoreConformance, WriteOnceReadBack) {
   EXPECT_EQ(*blobs_->Get("firmware/2.1.0/cart.img"), image);
 }
 
+TEST_P(BlobStoreConformance, ReadsARangeWithoutTheRest) {
+  std::string image(100000, '\0');
+  for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<char>(i * 13);
+  ASSERT_TRUE(blobs_->PutIfAbsent("firmware/2.1.0/image.bin", image).ok());
+  EXPECT_TRUE(*blobs_->Read("firmware/2.1.0/image.bin", 0, 100) == image.substr(0, 100));
+  EXPECT_TRUE(*blobs_->Read("firmware/2.1.0/image.bin", 99990, 4096) == image.substr(99990));  // short at the end
+  EXPECT_EQ(blobs_->Read("firmware/2.1.0/image.bin", 100000, 10)->size(), 0u);
+  EXPECT_EQ(blobs_->Read("firmware/2.1.0/image.bin", 100001, 10).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(blobs_->Read("firmware/none.bin", 0, 10).error().code(), Code::kNotFound);
+  EXPECT_EQ(blobs_->Read("../etc/passwd", 0, 10).error().code(), Code::kInvalidArgument);
+}
+
 TEST_P(BlobStoreConformance, MissingBlobsAreNotFound) {
   EXPECT_EQ(blobs_->Get("receipts/none.json").error().code(), Code::kNotFound);
   EXPECT_EQ(blobs_->Sha256("receipts/none.json").error().code(), Code::kNotFound);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts, the managed broker and
-# the simulated fleet (cartsim at 60x) shopping against it, on
+# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts, two signed firmware
+# releases to roll out from the dashboard, the managed broker and the simulated fleet (cartsim at
+# 60x) shopping against it, on
 # embedded defaults under var/demo (kept between runs: a second run resumes). Ctrl-C stops it.
 #   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_BRIDGE_PORT (default 8090),
-#   CW_DEMO_SECONDS (stop after N s)
+#   CW_DEMO_API_PORT (default 8443), CW_DEMO_DEVICE_PORT (default 8444), CW_DEMO_SECONDS (stop after N s)
 set -euo pipefail
 BIN=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,26 @@ for store in STORE-001 STORE-002; do
   if [ "$have" -lt 10 ]; then
     "${CW[@]}" provision --store "$store" --new-carts $((10 - have)) --out "$DATA/carts" >/dev/null
   fi
+done
+
+# Carts provisioned by an older demo have no factory trust store for firmware: give them the
+# fleet's signing key, as provisioning now does.
+for cart in "$DATA"/carts/CART-*; do
+  [ -d "$cart/firmware-keys" ] && continue
+  mkdir -p "$cart/firmware-keys" && cp "$DATA/pki/firmware-signing.pub" "$cart/firmware-keys/"
+done
+
+# Two firmware releases, signed with the fleet's firmware-signing key and stored write-once: a
+# good 2.1.0, and 2.2.0, a test image that fails its self-test (a rollout of it halts at the canary).
+mkdir -p "$DATA/firmware"
+releases=$("${CW[@]}" firmware list)
+for fw in "2.1.0:" "2.2.0:fails_self_test"; do
+  version=${fw%%:*} defect=${fw#*:}
+  grep -q "^$version " <<<"$releases" && continue
+  image="$DATA/firmware/cart-$version.bin"
+  [ -f "$image" ] || head -c 786432 /dev/urandom >"$image"
+  "${CW[@]}" firmware sign --image "$image" --version "$version" ${defect:+--defect "$defect"} >/dev/null
+  "${CW[@]}" firmware upload --image "$image" >/dev/null
 done
 
 # The stores' catalog (what the carts cache is what the POS exports; Cartwright only syncs it).
@@ -108,7 +129,9 @@ for l in open(sys.argv[1]):
 # The ingest: verify, validate, dedup and store every event (telemetry in $DATA/telemetry), and
 # the REST API.
 API=127.0.0.1:${CW_DEMO_API_PORT:-8443}
-"${CW[@]}" serve --broker "127.0.0.1:$PORT" --api "$API" --web "$ROOT/build/web" >"$DATA/serve.log" 2>&1 &
+DEVICE_API=127.0.0.1:${CW_DEMO_DEVICE_PORT:-8444}
+"${CW[@]}" serve --broker "127.0.0.1:$PORT" --api "$API" --device-api "$DEVICE_API" --web "$ROOT/build/web" \
+  >"$DATA/serve.log" 2>&1 &
 SERVE=$!
 for _ in $(seq 1 100); do  # subscribed before the carts speak, so nothing is published to no one
   grep -q "^ingest: .* sessions" "$DATA/serve.log" 2>/dev/null && break
@@ -139,7 +162,13 @@ cat <<INFO
              config, ACL and log: $DATA/broker/
   Fleet      2 stores, $(count_carts) carts:  ${CW[*]} carts list
   PKI        $DATA/pki/  (root CA, broker/API/ingest certificates, command + firmware signing keys)
-  Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub}
+  Carts      $DATA/carts/CART-xxxxxx/{device.key,device.crt,ca.crt,cloud-command.pub,firmware-keys/}
+  OTA        dashboard → Rollouts: roll out 2.1.0 (a good image) or 2.2.0 (fails its self-test: the
+             canary rolls back and the rollout halts); pick the quick stage plan to watch it in minutes.
+             Carts download from https://$DEVICE_API with their own certificates.
+               ${CW[*]} firmware list
+               ${CW[*]} rollout start --version 2.1.0 --stages '[{"carts":2,"duration":"1m"},{"percent":100}]'
+               ${CW[*]} rollout list | show ID | halt ID | release ID | abort ID
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
   Simulator  cartsim: the 20 carts replay the last 24 hours at 60x (24 real minutes), then shop live;
              scenario scenarios/store-day.toml (faults, a coverage gap with LTE-M failover;

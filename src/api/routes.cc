@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "api/firmware_routes.h"
+#include "api/rollout_routes.h"
 #include "core/base64.h"
 #include "core/hex.h"
 #include "core/time_format.h"
@@ -961,6 +962,7 @@ void AddRoutes(Router& router, ApiServices& services) {
   routes->AddTo(router);
   router.KeepAlive(routes);  // the handlers point into it
   AddFirmwareRoutes(router, services.firmware, services.deps.entities);
+  AddRolloutRoutes(router, services.firmware, services.deps.entities, services.deps.clock, services.random);
 }
 
 }  // namespace cw::api

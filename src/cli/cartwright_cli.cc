@@ -9,6 +9,7 @@
 
 #include "api/routes.h"
 #include "cli/firmware_commands.h"
+#include "cli/rollout_commands.h"
 #include "api/server.h"
 #include "broker/managed_broker.h"
 #include "core/config.h"
@@ -21,6 +22,7 @@
 #include "monitor/notify.h"
 #include "monitor/opening_hours.h"
 #include "ota/firmware_catalog.h"
+#include "ota/rollout.h"
 #include "pki/pki.h"
 #include "identity/identity_service.h"
 #include "identity/vault.h"
@@ -321,6 +323,17 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   if (webhook) fleet_monitor.SetErrorDigest(webhook.get());  // hourly errors by device
   CW_RETURN_IF_ERROR(fleet_monitor.Restore().WithContext("fleet monitor"));
   for (auto type : wire::kAllEventTypes) service.AddSink(type, &fleet_monitor);
+  // Firmware releases and the rollouts that deliver them: every event tells the rollout engine
+  // what a cart runs and trusts, and decides job states.
+  CW_ASSIGN_OR_RETURN(auto firmware_keys, pki::LoadFirmwareSigningKeys(layout));
+  ota::FirmwareCatalog firmware(*blobs, std::move(firmware_keys));
+  ota::RolloutEngine rollouts({.resend_after = config.ota.resend_after,
+                               .error_window = config.ota.error_window,
+                               .min_cart_hours = config.ota.min_cart_hours,
+                               .tick = config.ota.tick},
+                              *entities, firmware, service, Clock::System(), Random::System(), &metrics,
+                              [&service] { return service.stats().rejected_by_cart; });
+  for (auto type : wire::kAllEventTypes) service.AddSink(type, &rollouts);
   CW_RETURN_IF_ERROR(service.Start().WithContext("ingest"));
   CW_RETURN_IF_ERROR(fleet_monitor.Start());
   std::printf("ingest: %d sessions on mqtts://%s:%u, telemetry %s\n", o.connections, broker.host.c_str(), broker.port,
@@ -340,9 +353,6 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
     ingest::ServiceStats st = service.stats();
     return api::IngestCounters{st.received, st.accepted, st.duplicates, st.rejected, st.rejected_by_reason};
   };
-  // Firmware releases; carts download images with their fleet certificates.
-  CW_ASSIGN_OR_RETURN(auto firmware_keys, pki::LoadFirmwareSigningKeys(layout));
-  ota::FirmwareCatalog firmware(*blobs, std::move(firmware_keys));
   services.firmware = &firmware;
   api::AddRoutes(router, services);
   api::ApiServer api_server({.host = api_at.host,
@@ -367,6 +377,11 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
   CW_RETURN_IF_ERROR(device_server.Start().WithContext("device api"));
   std::printf("device api: https://%s:%u/api/v1/firmware (carts, with their client certificates)\n",
               device_at.host.c_str(), device_server.port());
+  std::string device_host = device_at.host == "0.0.0.0" || device_at.host == "::" ? "localhost" : device_at.host;
+  rollouts.set_device_url(config.api.device_url.empty()
+                              ? "https://" + device_host + ":" + std::to_string(device_server.port())
+                              : config.api.device_url);
+  rollouts.Start();
   std::fflush(stdout);
   // Until a stop signal: a progress line every 5 s (metrics endpoints come with observability).
   auto last = service.stats();
@@ -388,6 +403,7 @@ Status Serve(const Config& config, const std::string& broker_flag, const std::st
     last_at = now;
   }
   log::Info("serve.stopping", {{"signal", sig}});
+  rollouts.Stop();
   api_server.Stop();
   device_server.Stop();
   service.Stop();
@@ -926,6 +942,7 @@ int RunCartwright(int argc, char** argv) {
   });
 
   std::vector<CLI::App*> firmware_cmds = AddFirmwareCommands(app, action);
+  std::vector<CLI::App*> rollout_cmds = AddRolloutCommands(app, action);
 
   auto* sessions_cmd = app.add_subcommand("sessions", "Shopping sessions projected from the carts' events");
   sessions_cmd->require_subcommand(1);
@@ -1007,6 +1024,7 @@ int RunCartwright(int argc, char** argv) {
                                         sessions_show, keys_cmd, keys_rotate, keys_list, audit_cmd, audit_verify, user_cmd,
                                         user_add, user_totp};
   subcommands.insert(subcommands.end(), firmware_cmds.begin(), firmware_cmds.end());
+  subcommands.insert(subcommands.end(), rollout_cmds.begin(), rollout_cmds.end());
   for (CLI::App* sub : subcommands) {
     sub->fallthrough();
     sub->footer("Global options, accepted anywhere on the line: --data-dir DIR (default var/cartwright, "

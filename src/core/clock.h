@@ -42,4 +42,16 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_us_;
 };
 
+// Another clock, off by a fixed amount: a device whose clock drifted or was reset (cartsim's
+// clock-skew knob).
+class OffsetClock final : public Clock {
+ public:
+  OffsetClock(const Clock& base, Duration offset) : base_(base), offset_(offset) {}
+  Time Now() const override { return base_.Now() + offset_; }
+
+ private:
+  const Clock& base_;
+  Duration offset_;
+};
+
 }  // namespace cw

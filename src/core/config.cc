@@ -45,6 +45,19 @@ class TableReader {
     return Status::Ok();
   }
 
+  Status Number(const std::string& key, double min, double max, double& out) {
+    known_.push_back(key);
+    if (!table_.contains(key)) return Status::Ok();
+    const toml::value& v = table_.at(key);
+    double x = v.is_integer() ? static_cast<double>(v.as_integer()) : v.is_floating() ? v.as_floating() : min - 1;
+    if (x < min || x > max) {
+      return InvalidArgument(At(v, "[" + name_ + "] " + key + " must be a number from " + std::to_string(min) + " to " +
+                                       std::to_string(max)));
+    }
+    out = x;
+    return Status::Ok();
+  }
+
   // A duration such as "90s", "5m", "1h30m".
   Status Dur(const std::string& key, Duration& out) {
     known_.push_back(key);
@@ -96,7 +109,7 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
   try {
     std::istringstream in(text);
     toml::value root = toml::parse(in, origin);
-    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "api", "monitor", "log"};
+    static const std::vector<std::string> kSections = {"broker", "stores", "ingest", "api", "monitor", "ota", "log"};
     for (const auto& [key, value] : root.as_table()) {
       if (std::find(kSections.begin(), kSections.end(), key) == kSections.end() || !value.is_table()) {
         return InvalidArgument(At(value, "unknown section [" + key + "]"));
@@ -125,6 +138,10 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
     CW_RETURN_IF_ERROR(read("api", [&](TableReader& r) {
       CW_RETURN_IF_ERROR(r.String("listen", config.api.listen));
       CW_RETURN_IF_ERROR(r.String("device_listen", config.api.device_listen));
+      CW_RETURN_IF_ERROR(r.String("device_url", config.api.device_url));
+      if (!config.api.device_url.empty() && !config.api.device_url.starts_with("https://")) {
+        return InvalidArgument("[api] device_url must be an https:// origin");
+      }
       CW_RETURN_IF_ERROR(r.String("metrics_token", config.api.metrics_token));
       if (!config.api.metrics_token.empty() && config.api.metrics_token.size() < 32) {
         return InvalidArgument("[api] metrics_token must be at least 32 characters (it is a password)");
@@ -152,6 +169,12 @@ Result<Config> ParseConfig(const std::string& data_dir, const std::string& text,
       CW_RETURN_IF_ERROR(r.Int("latency_floor_ms", 0, 60000, m.latency_floor_ms));
       CW_RETURN_IF_ERROR(r.Dur("fleet_diff_every", m.fleet_diff_every));
       return r.Dur("auth_failures_window", m.auth_failures_window);
+    }));
+    CW_RETURN_IF_ERROR(read("ota", [&](TableReader& r) {
+      CW_RETURN_IF_ERROR(r.Dur("tick", config.ota.tick));
+      CW_RETURN_IF_ERROR(r.Dur("resend_after", config.ota.resend_after));
+      CW_RETURN_IF_ERROR(r.Dur("error_window", config.ota.error_window));
+      return r.Number("min_cart_hours", 0, 1e6, config.ota.min_cart_hours);
     }));
     CW_RETURN_IF_ERROR(read("log", [&](TableReader& r) { return r.String("level", config.log.level); }));
   } catch (const std::exception& e) {  // start-up only: toml11 reports syntax errors by exception

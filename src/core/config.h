@@ -38,6 +38,9 @@ struct Config {
     // host:port where carts download firmware with their client certificates (required there; the
     // API port above never asks browsers for one). Port 0: any.
     std::string device_listen = "127.0.0.1:8444";
+    // The origin carts reach that endpoint at, put in their ota-job URLs (e.g.
+    // https://ota.example.net:8444). "": https://HOST:PORT of the listener (localhost for 0.0.0.0).
+    std::string device_url;
     std::string web_root;                   // built web pages; "" serves the API alone
     std::string metrics_token;              // bearer token for Prometheus at /metrics; "" for none
   } api;
@@ -62,6 +65,14 @@ struct Config {
     Duration auth_failures_window = std::chrono::minutes(5);
     Duration fleet_diff_every = std::chrono::minutes(5);  // expected online versus connected
   } monitor;
+  // OTA rollouts (docs/ota.md). Stage durations are per rollout; these are the engine's.
+  struct Ota {
+    Duration tick = std::chrono::seconds(1);          // how often jobs are sent and the halt rule runs
+    Duration resend_after = std::chrono::hours(1);   // an unanswered job is sent again
+    Duration error_window = std::chrono::minutes(30);  // the halt rule's error-rate window
+    double min_cart_hours = 0.5;  // exposure of the new version before its error rate counts
+  } ota;
+
   struct Log {
     std::string level = "info";
   } log;

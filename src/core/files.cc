@@ -89,6 +89,30 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
   return SyncDir(path);
 }
 
+Status AppendToFile(const std::string& path, std::string_view data, bool sync) {
+  // Opened per append: a fleet of thousands of simulated carts cannot hold a descriptor each.
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return Internal("cannot write " + path + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (sync && ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Internal("cannot fsync " + path + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
 Status WriteFileExclusive(const std::string& path, std::string_view data, mode_t mode) {
   std::string tmp;
   CW_RETURN_IF_ERROR(WriteTemp(path, data, mode, tmp));

@@ -20,6 +20,11 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
 // Like WriteFileAtomic but fails with AlreadyExists instead of replacing an existing file.
 Status WriteFileExclusive(const std::string& path, std::string_view data, mode_t mode = 0644);
 
+// Appends `data` to `path` (created with 0600 if missing) in full. `sync`: fsync before returning
+// (a download's chunk must outlive a power cut). Internal on failure, after which the file may
+// hold part of `data`; a caller that needs whole records cuts it back itself.
+Status AppendToFile(const std::string& path, std::string_view data, bool sync);
+
 // mkdir -p with `mode` for directories it creates.
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 

@@ -105,7 +105,15 @@ Result<Time> ParseRfc3339(std::string_view s) {
   return Bad(s, kWant);
 }
 
-Result<Duration> ParseDuration(std::string_view text) {
+std::string FormatShortDuration(Duration d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+Result<Duration> ParseDuration(std::string_view text, bool allow_zero) {
+  if (allow_zero && text == "0") return Duration::zero();
   auto bad = [&] { return InvalidArgument("duration '" + std::string(text) + "' is not like 2h, 10m, 45s or 1h30m"); };
   if (text.empty()) return InvalidArgument("empty duration");
   Duration total{};
@@ -123,7 +131,9 @@ Result<Duration> ParseDuration(std::string_view text) {
     }
     i = j + 1;
   }
-  if (total <= Duration::zero()) return InvalidArgument("duration must be positive");
+  if (total < Duration::zero() || (total == Duration::zero() && !allow_zero)) {
+    return InvalidArgument("duration must be positive");
+  }
   return total;
 }
 

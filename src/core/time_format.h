@@ -20,7 +20,10 @@ Result<Time> ParseWireTime(std::string_view text);
 Result<Time> ParseRfc3339(std::string_view text);
 
 // "2h", "10m", "45s", "1h30m" → a positive duration (configuration, CLI flags). InvalidArgument
-// otherwise.
-Result<Duration> ParseDuration(std::string_view text);
+// otherwise. `allow_zero`: "0s" (or "0") is a duration too, for knobs where none means off (a
+// rollout's jitter, its last stage).
+Result<Duration> ParseDuration(std::string_view text, bool allow_zero = false);
+// The other way, in the largest whole unit: "2h", "10m", "45s" (sub-second parts are dropped).
+std::string FormatShortDuration(Duration d);
 
 }  // namespace cw

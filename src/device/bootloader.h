@@ -62,6 +62,8 @@ class Bootloader {
   Status MarkGood();
 
   const BootInfo& current() const { return current_; }
+  // The image armed for a trial at the next boot, if any.
+  const SlotImage* armed() const { return armed_ ? &slot(*armed_) : nullptr; }
   // The image a slot holds (an empty version for one never written).
   const SlotImage& slot(Slot s) const { return slots_[s == Slot::kA ? 0 : 1]; }
   std::string SlotPath(Slot s) const { return dir_ + "/slot-" + std::string(Name(s)) + ".img"; }

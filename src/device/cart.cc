@@ -12,6 +12,12 @@
 namespace cw::device {
 
 namespace {
+wire::SimulatedDefect DeclaredDefect(const SlotImage& image) {
+  if (image.manifest.empty()) return wire::SimulatedDefect::kNone;
+  auto m = wire::ParseFirmwareManifest(image.manifest);
+  return m.ok() ? m->defect : wire::SimulatedDefect::kNone;
+}
+
 constexpr auto kHealthActive = std::chrono::seconds(60);
 constexpr auto kHealthIdle = std::chrono::minutes(5);
 constexpr auto kHealthOutside = std::chrono::hours(1);  // the parking-lot location ping
@@ -20,16 +26,49 @@ const char* kZones[] = {"entrance", "produce", "bakery", "dairy", "frozen", "dri
 
 Result<std::unique_ptr<Cart>> Cart::Boot(Parts parts) {
   ForwardQueue queue;
+  BootInfo boot;
+  boot.image.version = parts.firmware;
+  boot.boot_count = 1;
+  std::optional<Bootloader> bootloader;
+  std::optional<TrustStore> trust;
   if (!parts.flash_dir.empty()) {
     CW_ASSIGN_OR_RETURN(queue, ForwardQueue::Open(parts.flash_dir + "/queue.log"));
+    CW_ASSIGN_OR_RETURN(trust, TrustStore::Open(parts.flash_dir + "/trusted-keys", parts.firmware_keys));
+    CW_ASSIGN_OR_RETURN(bootloader, Bootloader::Open(parts.flash_dir + "/boot", parts.firmware));
+    CW_ASSIGN_OR_RETURN(boot, bootloader->Boot());
+    if (boot.on_trial && DeclaredDefect(boot.image) == wire::SimulatedDefect::kCrashesOnBoot) {
+      // The new image resets before it can say anything; the bootloader's next decision is the
+      // rollback.
+      log::Warn("cart.trial_crashed", {{"cart", parts.id.str()}, {"version", boot.image.version}});
+      CW_ASSIGN_OR_RETURN(boot, bootloader->Boot(/*watchdog=*/true));
+    }
+    parts.firmware = boot.image.version;
   }
+  std::string flash_dir = parts.flash_dir;
+  FirmwareSource* source = parts.firmware_source;
   std::unique_ptr<Cart> cart(new Cart(std::move(parts), std::move(queue)));
+  cart->boot_ = std::move(boot);
+  cart->bootloader_ = std::move(bootloader);
+  cart->trust_ = std::move(trust);
   CW_RETURN_IF_ERROR(cart->RestoreHeldSession());
+  cart->EmitBoot();
+  if (cart->boot_.on_trial) cart->RunSelfTest();
+  if (cart->bootloader_) {
+    Cart* c = cart.get();
+    CW_ASSIGN_OR_RETURN(cart->ota_, OtaAgent::Open(OtaAgent::Parts{
+                                        flash_dir + "/ota", &*cart->bootloader_, &*cart->trust_, source, &cart->clock_,
+                                        [c](const std::string& job, const std::string& version, const std::string& why) {
+                                          std::string detail = "ota job " + job + " " + version + ": " + why;
+                                          if (detail.size() > 256) detail.resize(256);
+                                          c->Fault("OTA_VERIFY_FAIL", "warn", detail).IgnoreError();
+                                        }}));
+  }
   return cart;
 }
 
 Cart::Cart(Parts p, ForwardQueue queue)
-    : builder_(p.id, p.firmware, *p.secure_element, *p.seq, *p.clock),
+    : trusted_cas_(std::move(p.trusted_cas)),
+      builder_(p.id, p.firmware, *p.secure_element, *p.seq, *p.clock),
       clock_(*p.clock),
       random_(*p.random),
       catalog_(*p.catalog),
@@ -347,8 +386,56 @@ void Cart::EmitHealth() {
   last_health_ = clock_.Now();
 }
 
+void Cart::EmitBoot() {
+  std::vector<std::string> trusted = trust_ ? trust_->Fingerprints() : std::vector<std::string>{};
+  trusted.insert(trusted.end(), trusted_cas_.begin(), trusted_cas_.end());
+  if (trusted.size() > 16) trusted.resize(16);  // the schema's bound; the firmware keys come first
+  Status st = Emit(wire::EventType::kBoot, [&](wire::JsonBuilder& b) {
+    b.Field("slot", Name(boot_.slot)).Field("reason", Name(boot_.reason));
+    if (boot_.previous_fw) {
+      b.Field("previous_fw", *boot_.previous_fw);
+    } else {
+      b.Null("previous_fw");
+    }
+    b.Field("boot_count", boot_.boot_count);
+    auto& w = b.Key("trusted_keys").writer();
+    w.StartArray();
+    for (const auto& fp : trusted) w.String(fp.c_str());
+    w.EndArray();
+  });
+  if (!st.ok()) log::Warn("cart.boot_event_failed", {{"cart", id().str()}, {"error", st.ToString()}});
+}
+
+void Cart::RunSelfTest() {
+  if (DeclaredDefect(boot_.image) == wire::SimulatedDefect::kFailsSelfTest) {
+    log::Warn("cart.self_test_failed", {{"cart", id().str()}, {"version", boot_.image.version}});
+    self_test_failed_ = true;  // never marked good: the restart rolls back
+    return;
+  }
+  if (Status st = bootloader_->MarkGood(); !st.ok()) {
+    log::Warn("cart.mark_good_failed", {{"cart", id().str()}, {"error", st.ToString()}});
+    self_test_failed_ = true;
+    return;
+  }
+  boot_.on_trial = false;
+  auto manifest = wire::ParseFirmwareManifest(boot_.image.manifest);
+  for (const auto& pem : manifest.ok() ? manifest->adds_keys : std::vector<std::string>{}) {
+    auto key = crypto::PublicKey::FromPem(pem);
+    Status st = key.ok() ? trust_->Add(*key) : key.error();
+    if (!st.ok()) log::Warn("cart.trust_key_not_added", {{"cart", id().str()}, {"error", st.ToString()}});
+  }
+  log::Info("cart.update_confirmed", {{"cart", id().str()}, {"version", boot_.image.version}});
+  EmitHealth();  // the new version's first event after its trial boot: the cloud's proof of success
+}
+
+bool Cart::reboot_requested() const {
+  if (self_test_failed_) return true;
+  return ota_ && ota_->update_ready() && !powered_off_ && session_.state() == SessionState::kIdle;
+}
+
 void Cart::Tick() {
   if (powered_off_) return;
+  if (ota_) ota_->Poll();
   Time now = clock_.Now();
   if (asleep_ && wake_at_ && now >= *wake_at_) Wake();
   battery_.Draw(asleep_ ? battery_.spec().sleep_a : battery_.spec().active_a, now - last_tick_);
@@ -468,7 +555,12 @@ void Cart::HandleCommand(const wire::ParsedCommand& cmd) {
       EmitHealth();
       break;
     }
-    case CommandKind::kOtaJob:  // OTA arrives with the OTA module
+    case CommandKind::kOtaJob:
+      if (!ota_) {
+        Fault("OTA_VERIFY_FAIL", "warn", "this cart has no flash slots for an update").IgnoreError();
+        break;
+      }
+      ota_->Accept(cmd, firmware()).IgnoreError();  // a refusal is reported as a fault by the agent
       break;
   }
 }

@@ -9,6 +9,13 @@
 // store-and-forward journal (queue.log) and a paused session with its basket (session.json), so
 // a cart that sleeps or loses power mid-shop boots back into the same session (PRD golden path 4).
 // The shopper's identity is never written to flash.
+//
+// Flash also holds the firmware: the bootloader's two slots and record (boot/), the trust store of
+// firmware-signing keys (trusted-keys/) and the OTA agent's download (ota/). Every boot sends a
+// `boot` event saying which slot started and why. A trial boot of a new image runs its self-test
+// before anything else and publishes nothing but its boot event until it has marked itself good —
+// so an event from the new version after its ota_trial boot is the cloud's proof of success. An
+// image that fails its self-test makes the cart reboot at once, into a rollback.
 #pragma once
 
 #include <functional>
@@ -23,13 +30,16 @@
 #include "core/random.h"
 #include "crypto/key_store.h"
 #include "device/battery.h"
+#include "device/bootloader.h"
 #include "device/catalog.h"
 #include "device/cloud_messages.h"
 #include "device/event_builder.h"
 #include "device/forward_queue.h"
+#include "device/ota_agent.h"
 #include "device/payment.h"
 #include "device/seq_counter.h"
 #include "device/session.h"
+#include "device/trust_store.h"
 
 namespace cw::device {
 
@@ -76,9 +86,18 @@ class Cart {
     Uplink* uplink;
     crypto::PublicKey cloud_key;
     Battery battery{};
-    std::string flash_dir;  // empty: nothing but the seq counter survives a power cycle
+    // Empty: nothing but the seq counter survives a power cycle, and the cart cannot take OTA
+    // updates (it has no slots).
+    std::string flash_dir;
+    // The firmware-signing keys provisioning gave the cart: its trust store at first boot.
+    std::vector<crypto::PublicKey> firmware_keys = {};
+    FirmwareSource* firmware_source = nullptr;  // nullptr: OTA jobs fail
+    // Fingerprints of the CA certificates the cart trusts (reported in boot.trusted_keys).
+    std::vector<std::string> trusted_cas = {};
   };
-  // Powers the cart up: restores the forward queue and any held session from flash.
+  // Powers the cart up: the bootloader picks a slot (the factory image is `firmware`), then the
+  // forward queue and any held session come back from flash, the boot event goes out, and a trial
+  // image runs its self-test. Afterwards reboot_requested() may already be true (it failed).
   static Result<std::unique_ptr<Cart>> Boot(Parts parts);
 
   // ---- the shopper ----
@@ -142,6 +161,15 @@ class Cart {
   // A message on carts/{id}/commands or devices/errors/{id}.
   void OnMessage(const std::string& topic, const std::string& payload);
 
+  // ---- firmware ----
+  // The cart wants to restart: an update is installed and no shopper is using the cart, or a trial
+  // image failed its self-test. Its owner then powers it down and Boot()s it from flash again.
+  bool reboot_requested() const;
+  const std::string& firmware() const { return boot_.image.version; }
+  const BootInfo& boot_info() const { return boot_; }
+  const OtaAgent* ota() const { return ota_.get(); }
+  const TrustStore* trust_store() const { return trust_ ? &*trust_ : nullptr; }
+
   // ---- inspection ----
   const CartId& id() const { return builder_.cart(); }
   SessionState session_state() const { return session_.state(); }
@@ -178,8 +206,18 @@ class Cart {
   // session-end with the basket; `auth_token` only for a paid (complete) session.
   Status EmitSessionEnd(std::string_view status, const std::string* auth_token);
   void HandleCommand(const wire::ParsedCommand& cmd);
+  void EmitBoot();
+  // A trial image checks itself: good, it confirms its slot (and trusts the keys it adds); bad,
+  // the cart must restart into the previous slot.
+  void RunSelfTest();
   Status Require(SessionAction action);
 
+  BootInfo boot_;
+  std::optional<Bootloader> bootloader_;  // nullopt without flash
+  std::optional<TrustStore> trust_;
+  std::vector<std::string> trusted_cas_;
+  std::unique_ptr<OtaAgent> ota_;
+  bool self_test_failed_ = false;
   EventBuilder builder_;
   Clock& clock_;
   Random& random_;

@@ -1,5 +1,6 @@
 #include "device/cloud_messages.h"
 
+#include "core/time_format.h"
 #include "wire/envelope.h"
 #include "wire/proximity.h"
 
@@ -28,7 +29,14 @@ Result<wire::ParsedCommand, CommandRefusal> CommandVerifier::Check(std::string_v
   auto cmd = wire::ParseCommand(env->json);
   if (!cmd.ok()) return CommandRefusal::kMalformed;
   if (cmd->header.cart != self_) return CommandRefusal::kForeign;
+  // An ota-job is judged by the cloud's clock it carries, signed: an update must reach a cart whose
+  // clock a flat battery set hours off (the OTA agent guards against replays by that clock too).
   Time now = clock_.Now();
+  if (cmd->header.kind == wire::CommandKind::kOtaJob) {
+    auto server_time = ParseWireTime(wire::GetString(cmd->doc, "server_time").value_or(""));
+    if (!server_time.ok()) return CommandRefusal::kMalformed;
+    now = *server_time;
+  }
   if (now >= cmd->header.expires_at) return CommandRefusal::kExpired;
   if (cmd->header.issued_at > now + tolerance_) return CommandRefusal::kNotYetValid;
   return std::move(cmd).value();

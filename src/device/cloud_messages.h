@@ -2,7 +2,8 @@
 //
 // The cart pins the cloud command key (cloud-command.pub, written at provisioning). A command is
 // acted on only if it is signed by that key over its exact bytes, schema-valid, addressed to this
-// cart, inside its validity window by the cart's clock, and not seen before (cmd_id). Everything
+// cart, inside its validity window by the cart's clock (an ota-job's by the signed server_time it
+// carries), and not seen before (cmd_id). Everything
 // else is ignored and counted by reason — never acted on, never fatal.
 #pragma once
 

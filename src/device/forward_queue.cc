@@ -132,25 +132,14 @@ Result<ForwardQueue> ForwardQueue::Open(const std::string& path, size_t capacity
 
 Status ForwardQueue::Append(const std::string& record) {
   if (journal_.empty()) return Status::Ok();
-  // Opened per append: a fleet of thousands of carts cannot hold a descriptor each.
-  int fd = ::open(journal_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("cannot open " + journal_ + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < record.size()) {
-    ssize_t n = ::write(fd, record.data() + done, record.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      // Cut a partial record back off so the journal stays a sequence of whole records.
-      if (::truncate(journal_.c_str(), static_cast<off_t>(journal_bytes_)) != 0) {
-        log::Warn("flash.queue_truncate_failed", {{"path", journal_}});
-      }
-      return Internal("cannot write " + journal_ + ": " + std::strerror(err));
+  Status st = AppendToFile(journal_, record, /*sync=*/false);
+  if (!st.ok()) {
+    // Cut a partial record back off so the journal stays a sequence of whole records.
+    if (::truncate(journal_.c_str(), static_cast<off_t>(journal_bytes_)) != 0) {
+      log::Warn("flash.queue_truncate_failed", {{"path", journal_}});
     }
-    done += static_cast<size_t>(n);
+    return st;
   }
-  ::close(fd);
   journal_bytes_ += record.size();
   return Status::Ok();
 }

@@ -5,18 +5,11 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/time_format.h"
 
 namespace cw::monitor {
 
 namespace {
-
-// "5m", "90s", "1h" — the rule's durations as an operator wrote them.
-std::string Human(Duration d) {
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s % 60 == 0) return std::to_string(s / 60) + "m";
-  return std::to_string(s) + "s";
-}
 
 std::string Format(const char* fmt, auto... args) {
   char buf[512];
@@ -116,7 +109,7 @@ void AlarmEngine::Evaluate(const FleetSample& now, const metrics::CartStatsTable
           static_cast<double>(now.connected), floor,
           Format("connected carts %llu, %.0f%% below the peak of %.0f in the last %s",
                  static_cast<unsigned long long>(now.connected), drop * 100, reference,
-                 Human(rules_.connected_drop_window).c_str()));
+                 FormatShortDuration(rules_.connected_drop_window).c_str()));
     it = slots_.find({kConnectedDrop, ""});
     if (it != slots_.end() && !firing) it->second.reference = reference;
   }
@@ -130,9 +123,9 @@ void AlarmEngine::Evaluate(const FleetSample& now, const metrics::CartStatsTable
     Judge(kIngestErrorRate, "", rate > rules_.ingest_error_rate, rules_.ingest_error_for, now.at,
           store::AlarmSeverity::kPage, rate, rules_.ingest_error_rate,
           Format("ingest error rate %.2f%% over the last %s (%llu of %llu messages); the limit is %.0f%% for %s",
-                 rate * 100, Human(rules_.ingest_error_rate_window).c_str(), static_cast<unsigned long long>(errors),
+                 rate * 100, FormatShortDuration(rules_.ingest_error_rate_window).c_str(), static_cast<unsigned long long>(errors),
                  static_cast<unsigned long long>(received), rules_.ingest_error_rate * 100,
-                 Human(rules_.ingest_error_for).c_str()));
+                 FormatShortDuration(rules_.ingest_error_for).c_str()));
   }
 
   // 4. Authentication failures.
@@ -142,7 +135,7 @@ void AlarmEngine::Evaluate(const FleetSample& now, const metrics::CartStatsTable
     Judge(kAuthFailures, "", failures > rules_.auth_failures, Duration::zero(), now.at, store::AlarmSeverity::kPage,
           static_cast<double>(failures), static_cast<double>(rules_.auth_failures),
           Format("%llu authentication failures (refused TLS handshakes, CONNECTs and ACL checks) in the last %s; the limit is %llu",
-                 static_cast<unsigned long long>(failures), Human(rules_.auth_failures_window).c_str(),
+                 static_cast<unsigned long long>(failures), FormatShortDuration(rules_.auth_failures_window).c_str(),
                  static_cast<unsigned long long>(rules_.auth_failures)));
   }
 
@@ -180,7 +173,7 @@ void AlarmEngine::EvaluateLatency(Time now, const metrics::CartStatsTable& per_c
     Judge(kCartLatency, cart.str(), holds, rules_.latency_for, now, store::AlarmSeverity::kNotify, p99.value_or(0),
           threshold,
           Format("%s publish-to-cloud p99 %.3f s over the last %s; %.0fx its baseline is %.3f s", cart.str().c_str(),
-                 p99.value_or(0), Human(rules_.latency_window).c_str(), rules_.latency_factor, threshold));
+                 p99.value_or(0), FormatShortDuration(rules_.latency_window).c_str(), rules_.latency_factor, threshold));
   }
 }
 

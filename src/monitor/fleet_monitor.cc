@@ -122,38 +122,19 @@ Status FleetMonitor::Start() {
   });
   CW_RETURN_IF_ERROR(status_->Connect().WithContext("fleet monitor"));
   CW_RETURN_IF_ERROR(status_->Subscribe(std::string(wire::kAllStatusFilter), 1).WithContext("fleet monitor"));
-  {
-    std::lock_guard lock(run_mu_);
-    stopping_ = false;
-  }
-  ticker_ = std::thread([this] { Run(); });
+  ticker_.Start();
   return Status::Ok();
 }
 
 void FleetMonitor::Stop() {
-  {
-    std::lock_guard lock(run_mu_);
-    if (stopped_) return;  // serve stops it, then the destructor would again
-    stopping_ = stopped_ = true;
-  }
-  run_cv_.notify_all();
-  if (ticker_.joinable()) ticker_.join();
+  if (stopped_.exchange(true)) return;  // serve stops it, then the destructor would again
+  ticker_.Stop();
   if (status_) {
     status_->SetConnectionHandler(nullptr);
     status_->Disconnect();
   }
   // What the last tick could not keep gets one more try.
   TickOnce();
-}
-
-void FleetMonitor::Run() {
-  std::unique_lock lock(run_mu_);
-  while (!stopping_) {
-    lock.unlock();
-    TickOnce();
-    lock.lock();
-    run_cv_.wait_for(lock, options_.tick, [this] { return stopping_; });
-  }
 }
 
 void FleetMonitor::OnStatusMessage(const std::string& topic, const std::string& payload) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/ticker.h"
 #include "core/config.h"
 #include "ingest/event_sink.h"
 #include "metrics/cart_stats.h"
@@ -89,7 +90,6 @@ class FleetMonitor final : public ingest::EventSink {
   const AlarmEngine& alarms() const { return alarms_; }
 
  private:
-  void Run();
   Result<FleetDiff> ComputeFleetDiff(Time now) const;
   // Every registered cart with its state, page by page.
   Result<std::vector<store::CartOverview>> WholeFleet() const;
@@ -121,11 +121,8 @@ class FleetMonitor final : public ingest::EventSink {
   metrics::Gauge& expected_missing_;
 
   std::unique_ptr<mqtt::Client> status_;
-  std::thread ticker_;
-  std::mutex run_mu_;
-  std::condition_variable run_cv_;
-  bool stopping_ = false;  // guarded by run_mu_
-  bool stopped_ = false;   // guarded by run_mu_: Stop has run
+  std::atomic<bool> stopped_{false};  // Stop has run
+  Ticker ticker_{options_.tick, [this] { TickOnce(); }};
 };
 
 }  // namespace cw::monitor

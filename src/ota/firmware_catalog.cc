@@ -1,7 +1,6 @@
 #include "ota/firmware_catalog.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "crypto/hash.h"
 
@@ -10,73 +9,12 @@ namespace {
 
 std::string Dir(std::string_view version) { return "firmware/" + std::string(version) + "/"; }
 
-struct Semver {
-  uint64_t major = 0, minor = 0, patch = 0;
-  std::vector<std::string_view> pre;  // dot-separated pre-release identifiers; empty for a release
-};
-
-std::optional<uint64_t> Number(std::string_view s) {
-  uint64_t v = 0;
-  if (s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-std::optional<Semver> ParseSemver(std::string_view v) {
-  v = v.substr(0, v.find('+'));  // build metadata has no precedence
-  Semver s;
-  auto dash = v.find('-');
-  if (dash != std::string_view::npos) {
-    s.pre = Split(v.substr(dash + 1), '.');
-    v = v.substr(0, dash);
-  }
-  auto core = Split(v, '.');
-  if (core.size() != 3) return std::nullopt;
-  auto a = Number(core[0]), b = Number(core[1]), c = Number(core[2]);
-  if (!a || !b || !c) return std::nullopt;
-  s.major = *a, s.minor = *b, s.patch = *c;
-  return s;
-}
-
 }  // namespace
-
-bool VersionLess(std::string_view a, std::string_view b) {
-  auto x = ParseSemver(a), y = ParseSemver(b);
-  if (!x || !y) return a < b;
-  if (std::tie(x->major, x->minor, x->patch) != std::tie(y->major, y->minor, y->patch)) {
-    return std::tie(x->major, x->minor, x->patch) < std::tie(y->major, y->minor, y->patch);
-  }
-  if (x->pre.empty() || y->pre.empty()) return !x->pre.empty() && y->pre.empty();  // 1.0.0-rc < 1.0.0
-  for (size_t i = 0; i < std::min(x->pre.size(), y->pre.size()); ++i) {
-    auto m = Number(x->pre[i]), n = Number(y->pre[i]);
-    if (m && n) {
-      if (*m != *n) return *m < *n;
-    } else if (m || n) {
-      return m.has_value();  // numeric identifiers sort before alphanumeric ones
-    } else if (x->pre[i] != y->pre[i]) {
-      return x->pre[i] < y->pre[i];
-    }
-  }
-  return x->pre.size() < y->pre.size();
-}
 
 Result<FirmwareRelease> SignFirmware(std::string_view image, const SignOptions& options, crypto::KeyStore& signing_key,
                                      Time now) {
   if (image.empty()) return InvalidArgument("the image is empty");
-  if (!ParseSemver(options.version) || options.version.find('+') != std::string::npos) {
+  if (!wire::IsSemver(options.version) || options.version.find('+') != std::string::npos) {
     return InvalidArgument("version '" + options.version + "' is not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE], e.g. 2.1.0");
   }
   wire::FirmwareManifest m;
@@ -164,7 +102,7 @@ Result<std::vector<FirmwareRelease>> FirmwareCatalog::List() {
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const FirmwareRelease& a, const FirmwareRelease& b) {
-    return VersionLess(b.manifest.version, a.manifest.version);
+    return wire::VersionLess(b.manifest.version, a.manifest.version);
   });
   return out;
 }

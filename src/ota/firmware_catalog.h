@@ -71,7 +71,4 @@ class FirmwareCatalog {
   std::vector<crypto::PublicKey> signing_keys_;
 };
 
-// Semver precedence (2.10.0 > 2.9.1 > 2.9.1-rc.1); versions that do not parse compare as strings.
-bool VersionLess(std::string_view a, std::string_view b);
-
 }  // namespace cw::ota

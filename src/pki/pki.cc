@@ -138,6 +138,8 @@ Result<ProvisionedCart> Provisioner::Register(const StoreId& store, std::optiona
                                               const std::string& staging_dir, const std::string& out_dir) {
   CW_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(layout_.ca_crt));
   CW_ASSIGN_OR_RETURN(std::string command_pub, ReadFile(layout_.command_pub));
+  // The cart's factory trust store: every key the fleet signs firmware with today.
+  CW_ASSIGN_OR_RETURN(auto firmware_keys, LoadFirmwareSigningKeys(layout_));
   // Another provisioner may take the same number between NextCartNumber and AddCart: retry.
   for (int attempt = 0; attempt < 20; ++attempt) {
     CartId id = CartId::FromNumber(0);
@@ -155,6 +157,10 @@ Result<ProvisionedCart> Provisioner::Register(const StoreId& store, std::optiona
     CW_RETURN_IF_ERROR(WriteFileAtomic(staging_dir + "/device.crt", cert.ToPem()));
     CW_RETURN_IF_ERROR(WriteFileAtomic(staging_dir + "/ca.crt", ca_pem));
     CW_RETURN_IF_ERROR(WriteFileAtomic(staging_dir + "/cloud-command.pub", command_pub));
+    CW_RETURN_IF_ERROR(MakeDirs(staging_dir + "/firmware-keys", 0755));
+    for (const auto& k : firmware_keys) {
+      CW_RETURN_IF_ERROR(WriteFileAtomic(staging_dir + "/firmware-keys/" + k.Fingerprint() + ".pub", k.ToPem()));
+    }
     if (PathExists(cart_dir)) return AlreadyExists(cart_dir + " already exists; refusing to overwrite a cart's files");
     if (::rename(staging_dir.c_str(), cart_dir.c_str()) != 0) return Internal("rename " + staging_dir + " to " + cart_dir);
 

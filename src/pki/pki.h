@@ -74,12 +74,14 @@ class Provisioner {
               Random& random);
 
   // Creates `count` carts for `store`, writing OUT/CART-xxxxxx/{device.key, device.crt, ca.crt,
-  // cloud-command.pub}. NotFound if the store is not registered.
+  // cloud-command.pub, firmware-keys/*.pub (the firmware-signing keys, the cart's factory trust
+  // store)}. NotFound if the store is not registered.
   Result<std::vector<ProvisionedCart>> NewCarts(const StoreId& store, int count, const std::string& out_dir);
 
   // Signs a CSR made on a device whose key the cloud never sees. The CSR's subject must carry the
   // factory serial (serialNumber); its CN, if present, must be an unregistered cart id, otherwise
-  // the next free id is assigned. Writes OUT/CART-xxxxxx/{device.crt, ca.crt, cloud-command.pub}.
+  // the next free id is assigned. Writes OUT/CART-xxxxxx/{device.crt, ca.crt, cloud-command.pub,
+  // firmware-keys/*.pub}.
   Result<ProvisionedCart> SignCsr(const StoreId& store, const std::string& csr_pem, const std::string& out_dir);
 
  private:

@@ -77,6 +77,9 @@ Status LoadScenario(const std::string& path, FleetOptions& options) {
         else if (key == "malformed_carts") CW_RETURN_IF_ERROR(share(key, v, f.malformed_carts));
         else if (key == "malformed_share") CW_RETURN_IF_ERROR(share(key, v, f.malformed_share));
         else if (key == "slow_link_carts") CW_RETURN_IF_ERROR(share(key, v, f.slow_link_carts));
+        else if (key == "download_failure") CW_RETURN_IF_ERROR(share(key, v, f.download_failure));
+        else if (key == "clock_skew_carts") CW_RETURN_IF_ERROR(share(key, v, f.clock_skew_carts));
+        else if (key == "clock_skew_hours") f.clock_skew = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<3600>>(number(v)));
         else if (key == "slow_link_delay_ms") f.slow_link_delay = std::chrono::milliseconds(static_cast<int64_t>(number(v)));
         else return unknown(key, v, "faults");
       }

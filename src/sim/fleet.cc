@@ -13,9 +13,11 @@
 #include "core/log.h"
 #include "core/time_format.h"
 #include "crypto/ecdsa.h"
+#include "crypto/x509.h"
 #include "device/payment.h"
 #include "sim/ble_bridge.h"
 #include "sim/defects.h"
+#include "sim/firmware_download.h"
 #include "sim/scaled_clock.h"
 #include "wire/json.h"
 
@@ -71,6 +73,9 @@ struct Fleet::SimCart {
   std::unique_ptr<device::SeqCounter> seq;
   std::unique_ptr<MqttSession> session;
   std::unique_ptr<DefectiveUplink> uplink;  // the session, through the scenario's defects
+  std::unique_ptr<Clock> skewed_clock;  // the cart's own clock when the scenario skews it
+  std::unique_ptr<device::FirmwareSource> firmware_source;
+  std::optional<device::Cart::Parts> parts;  // what the cart boots from (again, after a reboot)
   std::unique_ptr<device::Cart> cart;
   std::unique_ptr<device::SimEmvModule> emv_module;
   std::unique_ptr<device::SimEmvTerminal> emv_terminal;
@@ -94,7 +99,9 @@ struct Fleet::Impl {
   std::map<std::string, size_t> index;  // cart id → position in carts_; immutable after Open
   SystemRandom bridge_random;           // thread-safe: the bridge answers on its own thread
   std::unique_ptr<BleBridge> bridge;
+  std::unique_ptr<FirmwareDownloader> downloader;
   device::Catalog catalog;
+  uint64_t reboots = 0;
   int epoll = -1;
   std::vector<int64_t> fd_owner;  // socket fd → cart index registered with epoll for it, or -1
   uint64_t completed = 0, abandoned = 0, interrupted = 0;
@@ -122,6 +129,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     CW_ASSIGN_OR_RETURN(csv, ReadFile(o.catalog_path));
   }
   CW_ASSIGN_OR_RETURN(f->impl_->catalog, device::Catalog::Parse(csv));
+  f->impl_->downloader = std::make_unique<FirmwareDownloader>(o.faults.download_failure, o.seed);
   // Virtual time starts in the past and never passes the wall clock (ScaledClock), so the carts'
   // clocks never run ahead of the cloud's: at 60x they would otherwise pass the ingest's 24-hour
   // clock-skew limit after 25 real minutes.
@@ -187,14 +195,34 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     if (fate.Bernoulli(o.faults.malformed_carts)) defects.malformed_share = o.faults.malformed_share;
     if (fate.Bernoulli(o.faults.slow_link_carts)) defects.delay = o.faults.slow_link_delay;
     sc->uplink = std::make_unique<DefectiveUplink>(*sc->session, *sc->se, sc->net_rng, defects);
-    CW_ASSIGN_OR_RETURN(sc->cart, device::Cart::Boot(device::Cart::Parts{
-                                      sc->id, "2.0.0", sc->se.get(), sc->seq.get(), f->impl_->clock.get(), &sc->rng,
-                                      &f->impl_->catalog, sc->uplink.get(), cloud_key, battery, dir + "/flash"}));
+    Clock* cart_clock = f->impl_->clock.get();
+    if (fate.Bernoulli(o.faults.clock_skew_carts)) {
+      sc->skewed_clock = std::make_unique<OffsetClock>(*f->impl_->clock, o.faults.clock_skew);
+      cart_clock = sc->skewed_clock.get();
+    }
+    // The factory trust store and the CA the cart pins, as provisioning wrote them.
+    std::vector<crypto::PublicKey> firmware_keys;
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/firmware-keys", ec)) {
+      if (e.path().extension() != ".pub") continue;
+      CW_ASSIGN_OR_RETURN(std::string pem, ReadFile(e.path().string()));
+      auto key = crypto::PublicKey::FromPem(pem);
+      if (!key.ok()) return InvalidArgument(e.path().string() + ": " + key.error().message());
+      firmware_keys.push_back(std::move(*key));
+    }
+    if (firmware_keys.empty()) {
+      log::Warn("cartsim.no_firmware_keys", {{"cart", sc->id.str()},
+                                             {"hint", "provisioned before OTA: its updates will fail (re-provision it)"}});
+    }
+    ec.clear();
+    CW_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(so.ca_file));
+    CW_ASSIGN_OR_RETURN(auto ca, crypto::Certificate::FromPem(ca_pem));
+    sc->firmware_source = f->impl_->downloader->SourceFor({so.ca_file, so.cert_file, so.key_file}, f->carts_.size());
+    sc->parts = device::Cart::Parts{sc->id, "2.0.0", sc->se.get(), sc->seq.get(), cart_clock, &sc->rng,
+                                    &f->impl_->catalog, sc->uplink.get(), cloud_key, battery, dir + "/flash",
+                                    std::move(firmware_keys), sc->firmware_source.get(), {ca.Fingerprint()}};
+    CW_RETURN_IF_ERROR(f->BootCart(*sc));
     sc->emv_module = std::make_unique<device::SimEmvModule>(sc->rng);
     sc->emv_terminal = std::make_unique<device::SimEmvTerminal>(sc->rng, o.faults.payment_decline);
-    device::Cart* cart = sc->cart.get();
-    sc->session->set_handlers([cart](const std::string& t, const std::string& p) { cart->OnMessage(t, p); },
-                              [cart] { cart->OnConnected(); });
     f->impl_->index[sc->id.str()] = f->carts_.size();
     f->carts_.push_back(std::move(sc));
   }
@@ -210,6 +238,22 @@ Result<std::unique_ptr<Fleet>> Fleet::Open(const FleetOptions& o) {
     CW_RETURN_IF_ERROR(f->impl_->bridge->Start(listen));
   }
   return f;
+}
+
+Status Fleet::BootCart(SimCart& c) {
+  if (c.cart) {
+    // A reboot: the battery is what it was; flash (queue, session, slots, trust store) carries
+    // the rest. The MQTT session stays up, standing in for the quick reconnect after the restart.
+    c.parts->battery = c.cart->battery();
+    c.cart.reset();
+    impl_->reboots++;
+  }
+  CW_ASSIGN_OR_RETURN(c.cart, device::Cart::Boot(*c.parts));
+  device::Cart* cart = c.cart.get();
+  c.session->set_handlers([cart](const std::string& t, const std::string& p) { cart->OnMessage(t, p); },
+                          [cart] { cart->OnConnected(); });
+  if (c.session->connected()) cart->OnConnected();
+  return Status::Ok();
 }
 
 uint16_t Fleet::ble_bridge_port() const { return impl_->bridge ? impl_->bridge->port() : 0; }
@@ -512,6 +556,13 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
         SimCart& c = *carts_[i];
         c.cart->Tick();
         if (vnow >= c.next_action) c.next_action = act(i);
+        // An installed update (the cart is idle) or a failed trial: restart the cart from flash.
+        for (int n = 0; n < 3 && c.cart->reboot_requested(); ++n) {
+          if (Status st = BootCart(c); !st.ok()) {
+            log::Error("cartsim.reboot_failed", {{"cart", c.id.str()}, {"error", st.ToString()}});
+            break;
+          }
+        }
         if (c.cart->powered_off()) {
           // The last watts: keep the radio up until the broker has acknowledged what was sent.
           c.power_cut_deadline = Steady::now() + std::chrono::seconds(5);
@@ -533,6 +584,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       carts_[i]->uplink->Pump(real_now);
       sync(i);
     }
+    im.downloader->DeliverCompleted(sync);  // a chunk may have sent a fault
     int n = ::epoll_wait(im.epoll, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int k = 0; k < n; ++k) {
       size_t i = events[static_cast<size_t>(k)].data.u64;
@@ -588,7 +640,11 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
     s.connected += c->session->connected() ? 1 : 0;
     s.powered_off += c->cart->powered_off() ? 1 : 0;
     s.in_parking_lot += c->cart->outside_store() ? 1 : 0;
+    s.firmware[c->cart->firmware()]++;
   }
+  s.reboots = im.reboots;
+  s.firmware_fetches = im.downloader->fetches();
+  s.firmware_fetch_failures = im.downloader->injected_failures();
   s.sessions_completed = im.completed;
   s.sessions_abandoned = im.abandoned;
   s.sessions_interrupted = im.interrupted;
@@ -638,7 +694,17 @@ std::string FleetSummary::ToJson() const {
       .Field("sessions_abandoned", sessions_abandoned)
       .Field("sessions_interrupted", sessions_interrupted)
       .Field("powered_off", powered_off)
-      .Field("in_parking_lot", in_parking_lot);
+      .Field("in_parking_lot", in_parking_lot)
+      .Field("reboots", reboots)
+      .Field("firmware_fetches", firmware_fetches)
+      .Field("firmware_fetch_failures", firmware_fetch_failures);
+  b.Key("firmware");
+  w.StartObject();
+  for (const auto& [version, n] : firmware) {
+    w.Key(version.c_str());
+    w.Int(n);
+  }
+  w.EndObject();
   b.Key("scan_to_display_us");
   w.StartObject();
   w.Key("count");
@@ -675,6 +741,10 @@ std::string FleetSummary::ToText() const {
   out += "sessions completed " + std::to_string(sessions_completed) + ", abandoned " + std::to_string(sessions_abandoned) +
          ", interrupted and resumed " + std::to_string(sessions_interrupted) + "; rejects received " +
          std::to_string(rejects_received) + "; commands accepted " + std::to_string(commands_accepted) + "\n";
+  out += "firmware";
+  for (const auto& [version, n] : firmware) out += " " + version + "=" + std::to_string(n);
+  out += " (" + std::to_string(reboots) + " reboots, " + std::to_string(firmware_fetches) + " image fetches, " +
+         std::to_string(firmware_fetch_failures) + " failed on purpose)\n";
   char buf[160];
   std::snprintf(buf, sizeof buf, "scan to display: p50 %.0f us, p99 %.0f us, max %.0f us over %llu scans (PRD: < 200 ms)\n",
                 scan_to_display.p50_us, scan_to_display.p99_us, scan_to_display.max_us,

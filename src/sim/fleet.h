@@ -52,6 +52,13 @@ struct FaultRates {
   // (real time): the cloud sees it as publish→cloud latency.
   double slow_link_carts = 0;
   std::chrono::milliseconds slow_link_delay{0};
+  // Share of carts whose clock is `clock_skew` off (negative: behind), as after a flat battery
+  // reset it. Their commands still arrive (an ota-job carries the cloud's signed time); events
+  // more than 24 h ahead would be rejected as clock_skew.
+  double clock_skew_carts = 0;
+  Duration clock_skew{};
+  // Share of firmware fetches that fail like a dropped link: downloads stop midway and resume.
+  double download_failure = 0;
 };
 
 // A coverage gap: `fraction` of the carts lose Wi-Fi `after` the start for `length` (virtual
@@ -123,6 +130,9 @@ struct FleetSummary {
   uint64_t flash_errors = 0;
   uint64_t sessions_completed = 0, sessions_abandoned = 0, sessions_interrupted = 0;
   int powered_off = 0, in_parking_lot = 0;
+  std::map<std::string, int> firmware;  // carts by the version they run at the end
+  uint64_t reboots = 0;                 // OTA installs and failed trials
+  uint64_t firmware_fetches = 0, firmware_fetch_failures = 0;
   LatencySummary scan_to_display;
   double real_seconds = 0;
   std::string ToJson() const;
@@ -155,6 +165,8 @@ class Fleet {
  private:
   struct SimCart;
   explicit Fleet(FleetOptions options);
+  // Boots the cart from its flash (again, after a reboot) and connects it to its MQTT session.
+  Status BootCart(SimCart& cart);
   FleetOptions options_;
   std::vector<std::unique_ptr<SimCart>> carts_;
   struct Impl;

@@ -26,6 +26,41 @@ std::optional<LinkState> ParseLinkState(std::string_view s) {
 
 std::string_view Name(AlarmSeverity s) { return s == AlarmSeverity::kPage ? "page" : "notify"; }
 
+std::string_view Name(RolloutState s) {
+  switch (s) {
+    case RolloutState::kRunning: return "running";
+    case RolloutState::kHalted: return "halted";
+    case RolloutState::kCompleted: return "completed";
+    case RolloutState::kAborted: return "aborted";
+  }
+  return "?";
+}
+
+std::optional<RolloutState> ParseRolloutState(std::string_view s) {
+  for (auto v : {RolloutState::kRunning, RolloutState::kHalted, RolloutState::kCompleted, RolloutState::kAborted}) {
+    if (Name(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view Name(JobState s) {
+  switch (s) {
+    case JobState::kQueued: return "QUEUED";
+    case JobState::kInProgress: return "IN_PROGRESS";
+    case JobState::kSucceeded: return "SUCCEEDED";
+    case JobState::kFailed: return "FAILED";
+    case JobState::kRolledBack: return "ROLLED_BACK";
+  }
+  return "?";
+}
+
+std::optional<JobState> ParseJobState(std::string_view s) {
+  for (auto v : {JobState::kQueued, JobState::kInProgress, JobState::kSucceeded, JobState::kFailed, JobState::kRolledBack}) {
+    if (Name(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
 std::string_view Name(CartStatus s) {
   switch (s) {
     case CartStatus::kActive: return "active";

@@ -11,7 +11,7 @@
 //   DeviceRegistry (provisioning, the ingest's cart directory, fleet views), Catalog (catalog sync,
 //   weight checks), SessionLedger (the event projection; its writes are idempotent facts),
 //   AccountDirectory (the identity service), UserDirectory and the audit log (the API), FleetHealthLog
-//   (the fleet monitor).
+//   (the fleet monitor), RolloutLedger (OTA rollouts).
 // EntityStore is all of them over one database; backends are chosen by URI (sqlite:PATH,
 // postgresql://…) and pass one conformance suite.
 //
@@ -519,6 +519,114 @@ class FleetHealthLog {
   virtual Result<std::vector<AlarmEvent>> ListFiringAlarms() = 0;
 };
 
+// ---- OTA rollouts (ota/rollout.h decides; this is what it remembers) ----
+
+enum class RolloutState { kRunning, kHalted, kCompleted, kAborted };
+std::string_view Name(RolloutState s);  // running|halted|completed|aborted
+std::optional<RolloutState> ParseRolloutState(std::string_view s);
+
+// A per-device job's state. QUEUED until its command is sent; IN_PROGRESS while the cart
+// downloads, installs and boots on trial; the rest are decided from the cart's own events (its
+// boot events above all), which is what a job protocol alone cannot see.
+enum class JobState { kQueued, kInProgress, kSucceeded, kFailed, kRolledBack };
+std::string_view Name(JobState s);  // QUEUED|IN_PROGRESS|SUCCEEDED|FAILED|ROLLED_BACK
+std::optional<JobState> ParseJobState(std::string_view s);
+inline bool IsTerminal(JobState s) { return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kRolledBack; }
+
+struct RolloutStage {
+  std::string name;           // "canary", "1%"…
+  std::optional<int> carts;   // a fixed number of carts (the canary), or
+  double percent = 0;         // a share of the targets, cumulative
+  Duration bake{};            // how long it runs before the next stage may start (zero: the last)
+  bool operator==(const RolloutStage&) const = default;
+};
+
+struct RolloutRecord {
+  std::string id;       // UUID v4
+  std::string version;  // the target firmware
+  RolloutState state = RolloutState::kRunning;
+  std::vector<RolloutStage> stages;
+  int stage = 0;              // the current stage's index
+  Time stage_started_at{};
+  std::vector<StoreId> stores;  // targets as asked (both empty: the whole fleet)
+  std::vector<CartId> carts;
+  int pace_per_minute = 60;   // job commands sent per minute at most
+  Duration jitter{};          // each send is delayed by a random share of this
+  std::string created_by;
+  Time created_at{};
+  Time updated_at{};
+  std::string halt_reason;          // why it is (or was last) halted
+  std::optional<Time> released_at;  // the last human release: the halt rule looks only after it
+  int acknowledged_rollbacks = 0;   // rollbacks a release accepted
+};
+
+struct RolloutJob {
+  std::string rollout;
+  CartId cart;
+  std::string job_id;        // UUID v4, in the ota-job command
+  int stage = 0;             // the stage that takes the cart
+  int position = 0;          // in the rollout's cohort order
+  JobState state = JobState::kQueued;
+  std::string from_version;  // what the cart ran when the rollout started
+  std::optional<Time> send_at;  // paced: when its command goes out (nullopt: stage not reached)
+  std::optional<Time> sent_at;  // the last time it was sent
+  Time updated_at{};
+  uint64_t decided_seq = 0;  // the cart's event that decided the state (0: none yet)
+  std::string detail;        // a failure's reason, from the cart
+  bool operator==(const RolloutJob&) const = default;
+};
+
+// The firmware-signing keys (and CAs) a cart reported trusting in its newest boot event.
+struct CartTrust {
+  CartId cart;
+  uint64_t seq = 0;
+  std::vector<std::string> keys;  // fingerprints
+};
+
+// A store or a cart that takes no OTA rollout until the opt-out is lifted.
+struct OtaOptOut {
+  std::string subject;  // STORE-xxx or CART-xxxxxx
+  std::string reason;
+  std::string actor;
+  Time at{};
+};
+
+class RolloutLedger {
+ public:
+  virtual ~RolloutLedger() = default;
+
+  // Adds a rollout and all its jobs in one transaction. kAlreadyExists if the id is taken;
+  // kFailedPrecondition if another rollout is running or halted (one at a time per fleet).
+  virtual Status AddRollout(const RolloutRecord& rollout, std::span<const RolloutJob> jobs) = 0;
+  // kNotFound if no such rollout.
+  virtual Result<RolloutRecord> GetRollout(const std::string& id) = 0;
+  // Newest first, at most `limit`.
+  virtual Result<std::vector<RolloutRecord>> ListRollouts(size_t limit) = 0;
+  // Stores the rollout's changing fields (state, stage, stage_started_at, updated_at,
+  // halt_reason, released_at, acknowledged_rollbacks). kNotFound if no such rollout.
+  virtual Status UpdateRollout(const RolloutRecord& rollout) = 0;
+  // Ordered by position.
+  virtual Result<std::vector<RolloutJob>> ListJobs(const std::string& rollout) = 0;
+  // Stores the jobs' changing fields (state, send_at, sent_at, updated_at, decided_seq, detail),
+  // in one transaction. kNotFound (nothing applied) if one does not exist.
+  virtual Status UpdateJobs(std::span<const RolloutJob> jobs) = 0;
+  // Removes the rollout's jobs that were never sent (an abort); returns how many.
+  virtual Result<int64_t> DeleteUnsentJobs(const std::string& rollout) = 0;
+
+  // Keeps `trust` if its seq is above the stored one (idempotent, order-tolerant). kNotFound for
+  // an unregistered cart.
+  virtual Status RecordCartTrust(const CartTrust& trust) = 0;
+  // Every cart that reported, ordered by cart id.
+  virtual Result<std::vector<CartTrust>> ListCartTrust() = 0;
+
+  // Sets (or replaces) an opt-out. kNotFound if the subject is not a registered store or cart.
+  virtual Status SetOtaOptOut(const OtaOptOut& opt_out) = 0;
+  // kNotFound if there was none.
+  virtual Status ClearOtaOptOut(const std::string& subject) = 0;
+  // Ordered by subject.
+  virtual Result<std::vector<OtaOptOut>> ListOtaOptOuts() = 0;
+};
+
 class AuditLog;  // store/audit_log.h
 
 class EntityStore : public DeviceRegistry,
@@ -526,7 +634,8 @@ class EntityStore : public DeviceRegistry,
                     public SessionLedger,
                     public AccountDirectory,
                     public UserDirectory,
-                    public FleetHealthLog {
+                    public FleetHealthLog,
+                    public RolloutLedger {
  public:
   // The API's request audit log (hash-chained), kept in the same database.
   virtual AuditLog& audit() = 0;

@@ -12,6 +12,7 @@
 #include "store/audit_log.h"
 #include "store/entity_store.h"
 #include "store/sql.h"
+#include "wire/json.h"
 
 namespace cw::store {
 namespace {
@@ -248,7 +249,55 @@ CREATE TABLE alarm_events (
 );
 CREATE INDEX alarm_events_by_time ON alarm_events (at_us);
 )sql";
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}, {v6}};
+  // OTA rollouts: the rollout, a job per target cart, what each cart trusts, and opt-outs.
+  static const std::string v7 = R"sql(
+CREATE TABLE rollouts (
+  id                     TEXT PRIMARY KEY,
+  version                TEXT NOT NULL,
+  state                  TEXT NOT NULL CHECK (state IN ('running', 'halted', 'completed', 'aborted')),
+  stages                 TEXT NOT NULL,
+  stage                  BIGINT NOT NULL,
+  stage_started_at_us    BIGINT NOT NULL,
+  stores                 TEXT NOT NULL,
+  carts                  TEXT NOT NULL,
+  pace_per_minute        BIGINT NOT NULL,
+  jitter_us              BIGINT NOT NULL,
+  created_by             TEXT NOT NULL,
+  created_at_us          BIGINT NOT NULL,
+  updated_at_us          BIGINT NOT NULL,
+  halt_reason            TEXT NOT NULL,
+  released_at_us         BIGINT,
+  acknowledged_rollbacks BIGINT NOT NULL
+);
+CREATE INDEX rollouts_by_created ON rollouts (created_at_us);
+CREATE TABLE rollout_jobs (
+  rollout_id    TEXT NOT NULL REFERENCES rollouts (id),
+  cart_id       TEXT NOT NULL REFERENCES carts (id),
+  job_id        TEXT NOT NULL UNIQUE,
+  stage         BIGINT NOT NULL,
+  position      BIGINT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('QUEUED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'ROLLED_BACK')),
+  from_version  TEXT NOT NULL,
+  send_at_us    BIGINT,
+  sent_at_us    BIGINT,
+  updated_at_us BIGINT NOT NULL,
+  decided_seq   BIGINT NOT NULL,
+  detail        TEXT NOT NULL,
+  PRIMARY KEY (rollout_id, cart_id)
+);
+CREATE TABLE cart_trust (
+  cart_id TEXT PRIMARY KEY REFERENCES carts (id),
+  seq     BIGINT NOT NULL,
+  keys    TEXT NOT NULL
+);
+CREATE TABLE ota_opt_outs (
+  subject TEXT PRIMARY KEY,
+  reason  TEXT NOT NULL,
+  actor   TEXT NOT NULL,
+  at_us   BIGINT NOT NULL
+);
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}, {v6}, {v7}};
   return migrations;
 }
 
@@ -992,6 +1041,154 @@ class SqlEntityStore final : public EntityStore {
     return ReadAlarms(rows);
   }
 
+  // ---- RolloutLedger -----------------------------------------------------------------------------
+
+  Status AddRollout(const RolloutRecord& r, std::span<const RolloutJob> jobs) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      CW_ASSIGN_OR_RETURN(Rows active, tx.Query("SELECT id FROM rollouts WHERE state IN ('running', 'halted')"));
+      if (!active.empty()) {
+        return FailedPrecondition("rollout " + active[0].Text(0) + " is still active; halt-and-abort it or wait for it to complete");
+      }
+      auto n = tx.Exec(
+          "INSERT INTO rollouts (id, version, state, stages, stage, stage_started_at_us, stores, carts, pace_per_minute, "
+          "jitter_us, created_by, created_at_us, updated_at_us, halt_reason, released_at_us, acknowledged_rollbacks) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+          {r.id, r.version, std::string(Name(r.state)), StagesJson(r.stages), int64_t{r.stage}, Micros(r.stage_started_at),
+           JoinIds(r.stores), JoinIds(r.carts), int64_t{r.pace_per_minute}, r.jitter.count(), r.created_by,
+           Micros(r.created_at), Micros(r.updated_at), r.halt_reason,
+           r.released_at ? Value(Micros(*r.released_at)) : sql::Null(), int64_t{r.acknowledged_rollbacks}});
+      if (!n.ok() && n.error().code() == Code::kAlreadyExists) return AlreadyExists("rollout " + r.id + " already exists");
+      CW_RETURN_IF_ERROR(n.status());
+      for (const auto& j : jobs) {
+        CW_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO rollout_jobs (rollout_id, cart_id, job_id, stage, position, state, from_version, "
+                    "send_at_us, sent_at_us, updated_at_us, decided_seq, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                    "$9, $10, $11, $12)",
+                    {r.id, j.cart.str(), j.job_id, int64_t{j.stage}, int64_t{j.position}, std::string(Name(j.state)),
+                     j.from_version, j.send_at ? Value(Micros(*j.send_at)) : sql::Null(),
+                     j.sent_at ? Value(Micros(*j.sent_at)) : sql::Null(), Micros(j.updated_at),
+                     static_cast<int64_t>(j.decided_seq), j.detail})
+                .status()
+                .WithContext("job for " + j.cart.str()));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<RolloutRecord> GetRollout(const std::string& id) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kRolloutColumns) + " WHERE id = $1", {id}));
+    if (rows.empty()) return NotFound("rollout " + id + " does not exist");
+    return ReadRollout(rows[0]);
+  }
+
+  Result<std::vector<RolloutRecord>> ListRollouts(size_t limit) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(std::string(kRolloutColumns) + " ORDER BY created_at_us DESC, id LIMIT $1",
+                                              {static_cast<int64_t>(limit)}));
+    std::vector<RolloutRecord> out;
+    for (const auto& row : rows) {
+      CW_ASSIGN_OR_RETURN(auto r, ReadRollout(row));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status UpdateRollout(const RolloutRecord& r) override {
+    CW_ASSIGN_OR_RETURN(
+        int64_t n, db_->Exec("UPDATE rollouts SET state = $2, stage = $3, stage_started_at_us = $4, updated_at_us = $5, "
+                             "halt_reason = $6, released_at_us = $7, acknowledged_rollbacks = $8 WHERE id = $1",
+                             {r.id, std::string(Name(r.state)), int64_t{r.stage}, Micros(r.stage_started_at),
+                              Micros(r.updated_at), r.halt_reason,
+                              r.released_at ? Value(Micros(*r.released_at)) : sql::Null(),
+                              int64_t{r.acknowledged_rollbacks}}));
+    if (n == 0) return NotFound("rollout " + r.id + " does not exist");
+    return Status::Ok();
+  }
+
+  Result<std::vector<RolloutJob>> ListJobs(const std::string& rollout) override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT rollout_id, cart_id, job_id, stage, position, state, from_version, "
+                                              "send_at_us, sent_at_us, updated_at_us, decided_seq, detail FROM "
+                                              "rollout_jobs WHERE rollout_id = $1 ORDER BY position",
+                                              {rollout}));
+    std::vector<RolloutJob> out;
+    for (const auto& r : rows) {
+      auto state = ParseJobState(r.Text(5));
+      auto cart = CartId::Parse(r.Text(1));
+      if (!state || !cart.ok()) return Corruption("rollout " + rollout + " has an unreadable job");
+      RolloutJob j{r.Text(0), *cart, r.Text(2), static_cast<int>(r.Int(3)), static_cast<int>(r.Int(4)), *state,
+                   r.Text(6), std::nullopt, std::nullopt, FromMicros(r.Int(9)), static_cast<uint64_t>(r.Int(10)),
+                   r.Text(11)};
+      if (auto t = r.OptInt(7)) j.send_at = FromMicros(*t);
+      if (auto t = r.OptInt(8)) j.sent_at = FromMicros(*t);
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  Status UpdateJobs(std::span<const RolloutJob> jobs) override {
+    return db_->Transact([&](Tx& tx) -> Status {
+      for (const auto& j : jobs) {
+        CW_ASSIGN_OR_RETURN(
+            int64_t n, tx.Exec("UPDATE rollout_jobs SET state = $3, send_at_us = $4, sent_at_us = $5, updated_at_us = $6, "
+                               "decided_seq = $7, detail = $8 WHERE rollout_id = $1 AND cart_id = $2",
+                               {j.rollout, j.cart.str(), std::string(Name(j.state)),
+                                j.send_at ? Value(Micros(*j.send_at)) : sql::Null(),
+                                j.sent_at ? Value(Micros(*j.sent_at)) : sql::Null(), Micros(j.updated_at),
+                                static_cast<int64_t>(j.decided_seq), j.detail}));
+        if (n == 0) return NotFound("rollout " + j.rollout + " has no job for " + j.cart.str());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<int64_t> DeleteUnsentJobs(const std::string& rollout) override {
+    return db_->Exec("DELETE FROM rollout_jobs WHERE rollout_id = $1 AND sent_at_us IS NULL", {rollout});
+  }
+
+  Status RecordCartTrust(const CartTrust& t) override {
+    auto n = db_->Exec(
+        "INSERT INTO cart_trust (cart_id, seq, keys) VALUES ($1, $2, $3) ON CONFLICT (cart_id) DO UPDATE SET "
+        "seq = excluded.seq, keys = excluded.keys WHERE excluded.seq > cart_trust.seq",
+        {t.cart.str(), static_cast<int64_t>(t.seq), JoinWords(t.keys)});
+    if (!n.ok() && n.error().code() == Code::kFailedPrecondition) return NotFound("cart " + t.cart.str() + " is not registered");
+    return n.status();
+  }
+
+  Result<std::vector<CartTrust>> ListCartTrust() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT cart_id, seq, keys FROM cart_trust ORDER BY cart_id"));
+    std::vector<CartTrust> out;
+    for (const auto& r : rows) {
+      auto cart = CartId::Parse(r.Text(0));
+      if (!cart.ok()) return Corruption("cart_trust holds a bad cart id");
+      out.push_back({*cart, static_cast<uint64_t>(r.Int(1)), SplitWords(r.Text(2))});
+    }
+    return out;
+  }
+
+  Status SetOtaOptOut(const OtaOptOut& o) override {
+    bool known = false;
+    if (auto cart = CartId::Parse(o.subject); cart.ok()) known = GetCart(*cart).ok();
+    if (auto store = StoreId::Parse(o.subject); store.ok()) known = known || GetStore(*store).ok();
+    if (!known) return NotFound(o.subject + " is neither a registered store nor a registered cart");
+    return db_
+        ->Exec("INSERT INTO ota_opt_outs (subject, reason, actor, at_us) VALUES ($1, $2, $3, $4) ON CONFLICT (subject) "
+               "DO UPDATE SET reason = excluded.reason, actor = excluded.actor, at_us = excluded.at_us",
+               {o.subject, o.reason, o.actor, Micros(o.at)})
+        .status();
+  }
+
+  Status ClearOtaOptOut(const std::string& subject) override {
+    CW_ASSIGN_OR_RETURN(int64_t n, db_->Exec("DELETE FROM ota_opt_outs WHERE subject = $1", {subject}));
+    if (n == 0) return NotFound(subject + " has no OTA opt-out");
+    return Status::Ok();
+  }
+
+  Result<std::vector<OtaOptOut>> ListOtaOptOuts() override {
+    CW_ASSIGN_OR_RETURN(Rows rows, db_->Query("SELECT subject, reason, actor, at_us FROM ota_opt_outs ORDER BY subject"));
+    std::vector<OtaOptOut> out;
+    for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Text(2), FromMicros(r.Int(3))});
+    return out;
+  }
+
   Status Migrate(Clock& clock) { return db_->Migrate(Migrations(), Micros(clock.Now())); }
 
  private:
@@ -1002,6 +1199,86 @@ class SqlEntityStore final : public EntityStore {
   static constexpr std::string_view kNewerOffset =
       "excluded.clock_offset_at_us IS NOT NULL AND (cart_activity.clock_offset_at_us IS NULL OR "
       "excluded.clock_offset_at_us > cart_activity.clock_offset_at_us)";
+  static constexpr std::string_view kRolloutColumns =
+      "SELECT id, version, state, stages, stage, stage_started_at_us, stores, carts, pace_per_minute, jitter_us, "
+      "created_by, created_at_us, updated_at_us, halt_reason, released_at_us, acknowledged_rollbacks FROM rollouts";
+
+  static std::string JoinWords(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  }
+  static std::vector<std::string> SplitWords(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find(' ', start);
+      if (end == std::string::npos) end = text.size();
+      if (end > start) out.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  }
+  template <typename Id>
+  static std::string JoinIds(const std::vector<Id>& ids) {
+    std::vector<std::string> words;
+    for (const auto& id : ids) words.push_back(id.str());
+    return JoinWords(words);
+  }
+
+  static std::string StagesJson(const std::vector<RolloutStage>& stages) {
+    std::string out = "[";
+    for (const auto& st : stages) {
+      wire::JsonBuilder b;
+      b.Field("name", st.name);
+      if (st.carts) b.Field("carts", *st.carts);
+      b.Field("percent", st.percent).Field("bake_us", static_cast<int64_t>(st.bake.count()));
+      out += (out.size() > 1 ? "," : "") + b.Finish();
+    }
+    return out + "]";
+  }
+
+  static Result<RolloutRecord> ReadRollout(const sql::Row& r) {
+    RolloutRecord o;
+    o.id = r.Text(0);
+    o.version = r.Text(1);
+    auto state = ParseRolloutState(r.Text(2));
+    if (!state) return Corruption("rollout " + o.id + " has an unknown state");
+    o.state = *state;
+    rapidjson::Document d;
+    d.Parse(r.Text(3).c_str());
+    if (d.HasParseError() || !d.IsArray()) return Corruption("rollout " + o.id + " has unreadable stages");
+    for (const auto& v : d.GetArray()) {
+      RolloutStage st;
+      st.name = std::string(wire::GetString(v, "name").value_or(""));
+      if (auto c = wire::GetInt(v, "carts")) st.carts = static_cast<int>(*c);
+      if (v.HasMember("percent") && v["percent"].IsNumber()) st.percent = v["percent"].GetDouble();
+      st.bake = Duration(wire::GetInt(v, "bake_us").value_or(0));
+      o.stages.push_back(std::move(st));
+    }
+    o.stage = static_cast<int>(r.Int(4));
+    o.stage_started_at = FromMicros(r.Int(5));
+    for (const auto& w : SplitWords(r.Text(6))) {
+      auto id = StoreId::Parse(w);
+      if (!id.ok()) return Corruption("rollout " + o.id + " targets a bad store id");
+      o.stores.push_back(*id);
+    }
+    for (const auto& w : SplitWords(r.Text(7))) {
+      auto id = CartId::Parse(w);
+      if (!id.ok()) return Corruption("rollout " + o.id + " targets a bad cart id");
+      o.carts.push_back(*id);
+    }
+    o.pace_per_minute = static_cast<int>(r.Int(8));
+    o.jitter = Duration(r.Int(9));
+    o.created_by = r.Text(10);
+    o.created_at = FromMicros(r.Int(11));
+    o.updated_at = FromMicros(r.Int(12));
+    o.halt_reason = r.Text(13);
+    if (auto t = r.OptInt(14)) o.released_at = FromMicros(*t);
+    o.acknowledged_rollbacks = static_cast<int>(r.Int(15));
+    return o;
+  }
+
   static constexpr std::string_view kStoreColumns =
       "SELECT id, name, partner, region, timezone, created_at_us, geofence_lat, geofence_lon, geofence_radius_m, ssid, "
       "opening_hours FROM stores";

@@ -16,6 +16,12 @@
 
 namespace cw::wire {
 
+// Semver precedence (2.10.0 > 2.9.1 > 2.9.1-rc.1); versions that do not parse compare as strings.
+// The cloud orders releases by it and the cart refuses a downgrade by it.
+bool VersionLess(std::string_view a, std::string_view b);
+// MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].
+bool IsSemver(std::string_view v);
+
 // What a test image may declare so that the simulated cart behaves as a broken build would.
 enum class SimulatedDefect {
   kNone,

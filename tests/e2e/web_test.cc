@@ -1,7 +1,8 @@
 // The web pages end to end: a real broker, `cartwright serve` with the built pages, cartsim
 // shopping with its BLE bridge, and headless Chromium driven by web/e2e/web.mjs (staff on the
 // tablet: floor plan, a session override with a real proximity token, maintenance; ops on the
-// dashboard: TOTP login, fleet table, cart drill-down with the audit trail). Screenshots go to
+// dashboard: TOTP login, fleet table, cart drill-down with the audit trail, a firmware rollout
+// started, halted, released and aborted). Screenshots go to
 // BUILD/e2e-screenshots/.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -70,6 +71,16 @@ parking_lot = 0.0
                                   "127.0.0.1:" + std::to_string(bridge_port), "--quiet"},
                                  data + "/cartsim.log");
 
+  // A release for the dashboard's Rollouts page to roll out.
+  std::string image(200'000, '\x5a');
+  ASSERT_TRUE(WriteFileAtomic(data + "/fw.bin", image).ok());
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"firmware", "sign", "--image", data + "/fw.bin", "--version", "2.1.0"},
+                                       std::vector<std::string>{"firmware", "upload", "--image", data + "/fw.bin"}}) {
+    cmd.insert(cmd.begin(), {testing::BinaryPath("cartwright"), "--data-dir", data});
+    auto r = testing::RunProcess(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  setenv("CW_FIRMWARE", "2.1.0", 1);
   const std::string shots = std::string(getenv("CARTWRIGHT_BIN_DIR") ? getenv("CARTWRIGHT_BIN_DIR") : ".") + "/../e2e-screenshots";
   setenv("CW_URL", ("https://127.0.0.1:" + std::to_string(api_port)).c_str(), 1);
   setenv("CW_STORE", "STORE-001", 1);

@@ -49,7 +49,8 @@ TEST(IngestCrash, KillNineTenTimesLosesNothingAndDuplicatesNothing) {
   o.carts_dir = fleet.data_dir() + "/carts";
   o.broker.port = fleet.port();
   o.speed = 600;
-  o.duration = std::chrono::hours(10);
+  // Long enough to reach the target on a loaded machine; the run is stopped once it has.
+  o.duration = std::chrono::hours(40);
   o.mix.mean_idle = std::chrono::minutes(2);
   o.mix.mean_scan_gap = std::chrono::seconds(10);
   std::atomic<bool> stop{false};

@@ -139,6 +139,28 @@ try {
   await ops.click('header nav button:has-text("Alarms")');
   await ops.waitForSelector('#alarms-active h2', { timeout: 15_000 });
   await ops.screenshot({ path: `${SHOTS}/7-ops-alarms.png` });
+
+  log('ops start a firmware rollout, halt it, release it and abort it');
+  await ops.click('header nav button:has-text("Rollouts")');
+  const firmware = env('CW_FIRMWARE');
+  await ops.waitForSelector(`select[name=version] option[value="${firmware}"]`, { state: 'attached', timeout: 15_000 });
+  await ops.selectOption('select[name=version]', firmware);
+  await ops.selectOption('select[name=plan]', 'quick');
+  await ops.fill('input[name=pace]', '600');
+  await ops.fill('input[name=jitter]', '0s');
+  await ops.click('#rollout-start');
+  await ops.waitForSelector('#rollouts-table tr[data-state="running"]', { timeout: 15_000 });
+  // The canary's two jobs go out (the engine sends them within its tick); the rest wait.
+  await ops.waitForFunction(() => document.querySelectorAll('#rollout-jobs tr[data-state="IN_PROGRESS"], #rollout-jobs tr[data-state="SUCCEEDED"]').length === 2,
+                            null, { timeout: 30_000 });
+  await ops.screenshot({ path: `${SHOTS}/8-ops-rollout.png` });
+  await ops.click('#rollouts-table tr[data-state="running"] button[data-action="halt"]');
+  await ops.waitForSelector('#rollouts-table tr[data-state="halted"]', { timeout: 15_000 });
+  await ops.click('#rollouts-table tr[data-state="halted"] button[data-action="release"]');
+  await ops.waitForSelector('#rollouts-table tr[data-state="running"]', { timeout: 15_000 });
+  ops.once('dialog', (d) => d.accept());
+  await ops.click('#rollouts-table tr[data-state="running"] button[data-action="abort"]');
+  await ops.waitForSelector('#rollouts-table tr[data-state="aborted"]', { timeout: 15_000 });
   console.log('e2e: every step held');
 } catch (e) {
   console.error(`e2e failed at "${step}": ${e.message}`);

@@ -65,6 +65,43 @@ export interface CartConnectivity extends Connectivity {
   next_cursor: string | null;
 }
 
+export interface RolloutStage {
+  name?: string;
+  carts?: number;
+  percent?: number;
+  duration?: string;
+}
+
+export type JobState = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK';
+
+export interface Rollout {
+  id: string;
+  version: string;
+  state: 'running' | 'halted' | 'completed' | 'aborted';
+  stage: number;
+  stage_name: string;
+  stage_started_at: string;
+  stages: RolloutStage[];
+  targets: { stores: string[]; carts: string[] };
+  pace_per_minute: number;
+  jitter: string;
+  created_by: string;
+  created_at: string;
+  halt_reason: string;
+  carts: number;
+  on_new_version_pct: number;
+  rolled_back_pct: number;
+  jobs_by_state: Record<JobState, number>;
+  jobs?: { cart: string; job_id: string; stage: number; state: JobState; from_version: string; sent_at: string | null; detail: string }[];
+}
+
+export interface FirmwareRelease {
+  version: string;
+  size: number;
+  issued_at: string;
+  simulated_defect?: string;
+}
+
 export interface Alarms {
   active: { alarm: string; subject: string | null; state: 'pending' | 'firing'; severity: string; since: string; value: number; threshold: number; summary: string }[];
   history: { alarm: string; subject: string | null; state: 'firing' | 'resolved'; severity: string; at: string; value: number; threshold: number; summary: string }[];

@@ -1,14 +1,14 @@
 // The ops dashboard (/): fleet health tiles, the fleet table with filters, a per-cart drill-down
 // (connectivity, recent events, battery sparkline, faults, audit trail), the ingest's rejects and
-// the alarms.
-import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, FleetDiff, FleetHealth, IngestStats, Page, Reject, Store, StoredEvent } from './api';
+// the alarms, and the staged OTA rollouts.
+import { Alarms, Api, AuditEntry, CartConnectivity, CartDetail, CartRow, CartStats, FirmwareRelease, FleetDiff, FleetHealth, IngestStats, Page, Reject, Rollout, RolloutStage, Store, StoredEvent } from './api';
 import { ago, errorText, h, loginForm, money, mount, poll, stateBadge, svg, time } from './ui';
 
 const api = new Api();
 const app = document.getElementById('app')!;
 let stopPolling = () => {};
 
-type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' } | { kind: 'alarms' } | { kind: 'health' } | { kind: 'pipeline' };
+type View = { kind: 'fleet' } | { kind: 'cart'; id: string } | { kind: 'rejects' } | { kind: 'alarms' } | { kind: 'health' } | { kind: 'pipeline' } | { kind: 'rollouts' };
 const filters = { store: '', region: '', firmware: '', battery_below: '' };
 
 function start(): void {
@@ -29,7 +29,7 @@ function header(view: View): HTMLElement {
     { class: 'bar' },
     h('h1', {}, 'Cartwright · fleet operations'),
     h('nav', {}, tab('Fleet', { kind: 'fleet' }), tab('Fleet health', { kind: 'health' }), tab('Pipeline', { kind: 'pipeline' }),
-      tab('Rejects', { kind: 'rejects' }), tab('Alarms', { kind: 'alarms' })),
+      tab('Rejects', { kind: 'rejects' }), tab('Alarms', { kind: 'alarms' }), tab('Rollouts', { kind: 'rollouts' })),
     h('span', { class: 'who' }, `${api.me?.name} (${api.me?.role})`),
     h('button', { onclick: () => api.logout() }, 'Sign out'),
   );
@@ -45,6 +45,7 @@ function show(view: View): void {
     : view.kind === 'alarms' ? alarmsView(main)
     : view.kind === 'health' ? healthView(main, 'fleet')
     : view.kind === 'pipeline' ? healthView(main, 'pipeline')
+    : view.kind === 'rollouts' ? rolloutsView(main)
     : rejectsView(main);
   stopPolling = poll(render, 5000);
 }
@@ -361,6 +362,97 @@ function rejectsView(main: HTMLElement): () => Promise<void> {
         h('thead', {}, h('tr', {}, ...['Received', 'Cart', 'Reason', 'Detail'].map((t) => h('th', {}, t)))),
         h('tbody', {}, ...page.items.map((r) => h('tr', {}, h('td', {}, time(r.received_at)), h('td', {}, r.cart_id ?? '–'), h('td', {}, r.reason), h('td', {}, r.detail))))),
         page.items.length === 0 ? h('p', { class: 'muted' }, 'No rejects.') : null);
+    } catch (e) {
+      mount(list, h('p', { class: 'error' }, errorText(e)));
+    }
+  };
+  return refresh;
+}
+
+// ---- rollouts ---------------------------------------------------------------------------------------
+
+// Stage plans to start from: the product's default, and one that runs in minutes (the demo).
+const STAGE_PLANS: Record<string, { label: string; stages?: RolloutStage[] }> = {
+  default: { label: 'canary 10 carts for 24 h, then 1% for 72 h, 10% and 25% for 24 h, 100%' },
+  quick: {
+    label: 'quick: canary 2 carts for 1 min, 50% for 1 min, 100%',
+    stages: [{ name: 'canary', carts: 2, duration: '1m' }, { name: '50%', percent: 50, duration: '1m' }, { name: '100%', percent: 100 }],
+  },
+};
+
+function rolloutsView(main: HTMLElement): () => Promise<void> {
+  const version = h('select', { name: 'version' }) as HTMLSelectElement;
+  const plan = h('select', { name: 'plan' }, ...Object.entries(STAGE_PLANS).map(([k, p]) => h('option', { value: k }, p.label))) as HTMLSelectElement;
+  const pace = h('input', { name: 'pace', type: 'number', min: 1, value: 60 }) as HTMLInputElement;
+  const jitter = h('input', { name: 'jitter', value: '30s', size: 6 }) as HTMLInputElement;
+  const message = h('p', { id: 'action-message', class: 'muted' });
+  const list = h('section', { class: 'panel', id: 'rollouts' });
+  const detail = h('section', { class: 'panel', id: 'rollout-detail' });
+  let selected = '';
+  let refresh = async () => {};
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      message.className = 'muted';
+      message.textContent = done;
+    } catch (e) {
+      message.className = 'error';
+      message.textContent = errorText(e);
+    }
+    await refresh();
+  };
+  const startButton = h('button', { id: 'rollout-start', onclick: () => void act(async () => {
+    const body: Record<string, unknown> = { version: version.value, pace_per_minute: Number(pace.value), jitter: jitter.value.trim() };
+    const stages = STAGE_PLANS[plan.value].stages;
+    if (stages) body.stages = stages;
+    const r = await api.send<Rollout>('POST', '/api/v1/rollouts', body);
+    selected = r.id;
+  }, `Rollout of ${version.value || '?'} started.`) }, 'Start rollout');
+  main.append(
+    h('section', { class: 'panel' }, h('h2', {}, 'Start a rollout'),
+      h('div', { class: 'filters' }, h('label', {}, 'Firmware', version), h('label', {}, 'Stages', plan), h('label', {}, 'Jobs per minute', pace), h('label', {}, 'Jitter', jitter), startButton),
+      h('p', { class: 'muted' }, 'The next stage is held automatically when a cart rolls back or the new version errs 1.5× more than the old; release it here.'),
+      message),
+    list, detail);
+  const pct = (x: number) => `${x.toFixed(1)}%`;
+  const buttons = (r: Rollout) => h('td', { class: 'actions' },
+    r.state === 'running' ? h('button', { 'data-action': 'halt', onclick: (e: Event) => { e.stopPropagation(); void act(() => api.send('POST', `/api/v1/rollouts/${r.id}/halt`, { reason: 'from the dashboard' }), 'Halted.'); } }, 'Halt') : null,
+    r.state === 'halted' ? h('button', { 'data-action': 'release', onclick: (e: Event) => { e.stopPropagation(); void act(() => api.send('POST', `/api/v1/rollouts/${r.id}/release`, {}), 'Released.'); } }, 'Release') : null,
+    r.state === 'running' || r.state === 'halted'
+      ? h('button', { 'data-action': 'abort', onclick: (e: Event) => { e.stopPropagation(); if (confirm(`Abort the rollout of ${r.version}? Jobs not yet sent are withdrawn.`)) void act(() => api.send('POST', `/api/v1/rollouts/${r.id}/abort`, {}), 'Aborted.'); } }, 'Abort')
+      : null);
+  refresh = async () => {
+    try {
+      const [releases, rollouts] = await Promise.all([
+        api.get<{ releases: FirmwareRelease[] }>('/api/v1/firmware'),
+        api.get<{ rollouts: Rollout[] }>('/api/v1/rollouts'),
+      ]);
+      const keep = version.value;
+      mount(version, ...releases.releases.map((f) => h('option', { value: f.version }, f.simulated_defect ? `${f.version} (test image: ${f.simulated_defect})` : f.version)));
+      if (keep) version.value = keep;
+      (startButton as HTMLButtonElement).disabled = releases.releases.length === 0;
+      if (!selected && rollouts.rollouts.length) selected = rollouts.rollouts[0].id;
+      mount(list, h('h2', {}, 'Rollouts'), rollouts.rollouts.length === 0 ? h('p', { class: 'muted' }, 'No rollout yet. Upload a release with `cartwright firmware upload`, then start one above.') :
+        h('table', { id: 'rollouts-table' },
+          h('thead', {}, h('tr', {}, ...['Firmware', 'State', 'Stage', 'Carts', 'On new version', 'Rolled back', 'Why halted', ''].map((t) => h('th', {}, t)))),
+          h('tbody', {}, ...rollouts.rollouts.map((r) => h('tr', {
+            'data-rollout': r.id, 'data-state': r.state, class: `${r.state === 'halted' ? 'alert ' : ''}${r.id === selected ? 'selected' : ''}`,
+            onclick: () => { selected = r.id; void refresh(); },
+          },
+          h('td', {}, r.version), h('td', { class: 'state' }, r.state), h('td', {}, `${r.stage + 1}/${r.stages.length} ${r.stage_name}`), h('td', {}, r.carts),
+          h('td', { 'data-new': r.on_new_version_pct }, pct(r.on_new_version_pct)), h('td', {}, pct(r.rolled_back_pct)), h('td', {}, r.halt_reason), buttons(r))))));
+      if (!selected) {
+        mount(detail);
+        return;
+      }
+      const r = await api.get<Rollout>(`/api/v1/rollouts/${selected}`);
+      const counts = Object.entries(r.jobs_by_state).map(([k, v]) => h('span', { class: 'pill', 'data-job-state': k, 'data-n': v }, `${k} ${v}`));
+      mount(detail, h('h2', {}, `Rollout of ${r.version} · started by ${r.created_by} ${ago(r.created_at)}`), h('p', {}, ...counts),
+        h('div', { class: 'scroll' }, h('table', { id: 'rollout-jobs' },
+          h('thead', {}, h('tr', {}, ...['Cart', 'Stage', 'State', 'From', 'Sent', 'Detail'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, ...(r.jobs ?? []).map((j) => h('tr', { 'data-cart': j.cart, 'data-state': j.state, class: j.state === 'ROLLED_BACK' || j.state === 'FAILED' ? 'alert' : '' },
+            h('td', {}, j.cart), h('td', {}, r.stages[j.stage]?.name ?? j.stage), h('td', {}, j.state), h('td', {}, j.from_version),
+            h('td', {}, j.sent_at ? time(j.sent_at) : '–'), h('td', {}, j.detail)))))));
     } catch (e) {
       mount(list, h('p', { class: 'error' }, errorText(e)));
     }

@@ -58,6 +58,30 @@ TEST(Config, MonitorDurationsAndWebhook) {
   EXPECT_FALSE(ParseConfig("/d", "[monitor]\nwebhook = \"ftp://x\"\n", "f").ok());
 }
 
+TEST(Config, OtaSettingsAndTheDeviceUrl) {
+  auto d = ParseConfig("/data", "", "f");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->ota.resend_after, std::chrono::hours(1));
+  EXPECT_EQ(d->ota.error_window, std::chrono::minutes(30));
+  EXPECT_DOUBLE_EQ(d->ota.min_cart_hours, 0.5);
+  EXPECT_EQ(d->api.device_url, "");
+  auto c = ParseConfig("/d",
+                       "[ota]\ntick = \"2s\"\nresend_after = \"10m\"\nerror_window = \"5m\"\nmin_cart_hours = 2\n"
+                       "[api]\ndevice_url = \"https://ota.example.net:8444\"\n",
+                       "f");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->ota.tick, std::chrono::seconds(2));
+  EXPECT_EQ(c->ota.resend_after, std::chrono::minutes(10));
+  EXPECT_EQ(c->ota.error_window, std::chrono::minutes(5));
+  EXPECT_DOUBLE_EQ(c->ota.min_cart_hours, 2.0);
+  EXPECT_EQ(c->api.device_url, "https://ota.example.net:8444");
+  auto bad = ParseConfig("/d", "[ota]\nmin_cart_hours = -1\n", "f");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("[ota] min_cart_hours must be a number"), std::string::npos) << bad.error().message();
+  EXPECT_FALSE(ParseConfig("/d", "[api]\ndevice_url = \"http://x\"\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("/d", "[ota]\nspeed = 1\n", "f").ok());
+}
+
 TEST(HostPort, Parses) {
   auto hp = ParseHostPort("127.0.0.1:8883");
   ASSERT_TRUE(hp.ok());

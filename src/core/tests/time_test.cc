@@ -39,5 +39,21 @@ TEST(ManualClock, MovesOnlyWhenTold) {
   EXPECT_EQ(FormatTimeMillis(clock.Now()), "2026-11-22T10:05:00.000Z");
 }
 
+TEST(Durations, ParseAndFormat) {
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(*ParseDuration("45s"), std::chrono::seconds(45));
+  EXPECT_FALSE(ParseDuration("0s").ok()) << "positive unless told otherwise (a tick of 0 would spin)";
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("10").ok());
+  EXPECT_FALSE(ParseDuration("ten minutes").ok());
+  EXPECT_EQ(*ParseDuration("0s", /*allow_zero=*/true), Duration::zero());
+  EXPECT_EQ(*ParseDuration("0", /*allow_zero=*/true), Duration::zero());
+  EXPECT_FALSE(ParseDuration("-5s", /*allow_zero=*/true).ok());
+  EXPECT_EQ(FormatShortDuration(std::chrono::hours(24)), "24h");
+  EXPECT_EQ(FormatShortDuration(std::chrono::seconds(90)), "90s");
+  EXPECT_EQ(FormatShortDuration(std::chrono::minutes(10)), "10m");
+  EXPECT_EQ(FormatShortDuration(Duration::zero()), "0s");
+}
+
 }  // namespace
 }  // namespace cw

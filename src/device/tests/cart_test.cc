@@ -1,111 +1,13 @@
 // The cart model against a recording uplink (the transport is tested in the fleet integration
 // tests); every event it sends must be schema-valid and carry a valid signature.
-#include "device/cart.h"
-
-#include <gtest/gtest.h>
-
-#include "core/files.h"
-#include "core/time_format.h"
-#include "testing/temp_dir.h"
-#include "wire/envelope.h"
-#include "wire/event.h"
-#include "wire/json.h"
-#include "wire/topic.h"
+#include "device/tests/cart_fixture.h"
 
 namespace cw::device {
 namespace {
 
-const Time kT0 = *ParseWireTime("2026-11-22T10:00:00.000Z");
-constexpr char kCatalog[] =
-    "sku,name,price_cents,expected_weight_g,category\n"
-    "4006381333931,Milk 1l,129,1030,dairy\n"
-    "0012345678905,Bread,249,500,bakery\n"
-    "GIFTCARD-25,Gift card,2500,,misc\n";
-
-class RecordingUplink : public Uplink {
- public:
-  bool connected() const override { return up; }
-  std::string_view link() const override { return link_name; }
-  bool Publish(const std::string& topic, const std::string& payload) override {
-    if (!up) return false;
-    sent.push_back({topic, payload});
-    return true;
-  }
-  bool up = true;
-  std::string link_name = "wifi";
-  std::vector<std::pair<std::string, std::string>> sent;
-};
-
-class CartTest : public ::testing::Test {
- protected:
-  CartTest() {
-    se_ = *crypto::SoftKeyStore::Generate();
-    cloud_ = *crypto::SoftKeyStore::Generate();
-    seq_ = *SeqCounter::Open(dir_.path() + "/seq");
-    catalog_ = *Catalog::Parse(kCatalog);
-    PowerOn();
-  }
-
-  // Boots the cart from its flash directory, as after a power cycle.
-  void PowerOn(Battery battery = Battery()) {
-    cart_.reset();
-    auto booted = Cart::Boot(Cart::Parts{CartId::FromNumber(7), "2.0.0", se_.get(), seq_.get(), &clock_, &random_,
-                                         &catalog_, &uplink_, cloud_->public_key(), battery, dir_.path()});
-    ASSERT_TRUE(booted.ok()) << booted.error().ToString();
-    cart_ = std::move(*booted);
-  }
-
-  std::vector<std::string> Types() {
-    std::vector<std::string> out;
-    for (const auto& d : Sent()) out.push_back(Type(d));
-    return out;
-  }
-
-  std::vector<rapidjson::Document> OfType(const std::string& type) {
-    std::vector<rapidjson::Document> out;
-    for (auto& d : Sent()) {
-      if (Type(d) == type) out.push_back(std::move(d));
-    }
-    return out;
-  }
-
-  // Decodes every sent message, asserting wire validity, a valid signature and rising seq.
-  std::vector<rapidjson::Document> Sent() {
-    std::vector<rapidjson::Document> out;
-    uint64_t last = 0;
-    for (const auto& [topic, payload] : uplink_.sent) {
-      auto checked = wire::CheckEvent(topic, payload);
-      EXPECT_TRUE(checked.ok()) << topic << ": " << (checked.ok() ? "" : checked.error().detail);
-      auto env = *wire::SplitEnvelope(payload);
-      EXPECT_TRUE(se_->public_key().Verify(env.json, env.signature));
-      rapidjson::Document d;
-      EXPECT_TRUE(wire::ParseStrictObject(env.json, d).ok());
-      EXPECT_GT(*wire::GetUint(d, "seq"), last);
-      last = *wire::GetUint(d, "seq");
-      out.push_back(std::move(d));
-    }
-    return out;
-  }
-
-  static std::string Type(const rapidjson::Document& d) { return std::string(*wire::GetString(d, "type")); }
-
-  std::string Command(wire::CommandKind kind, const std::function<void(wire::JsonBuilder&)>& fields) {
-    wire::JsonBuilder b;
-    wire::WriteCommandHeader({kind, random_.UuidV4(), cart_->id(), clock_.Now(), clock_.Now() + std::chrono::minutes(5)}, b);
-    fields(b);
-    std::string json = b.Finish();
-    return wire::JoinEnvelope(json, *cloud_->Sign(json));
-  }
-
-  testing::TempDir dir_;
-  ManualClock clock_{kT0};
-  SeededRandom random_{11};
-  std::unique_ptr<crypto::SoftKeyStore> se_, cloud_;
-  std::unique_ptr<SeqCounter> seq_;
-  Catalog catalog_;
-  RecordingUplink uplink_;
-  std::unique_ptr<Cart> cart_;
-};
+using testing_support::CartTest;
+using testing_support::kCatalog;
+using testing_support::kT0;
 
 TEST_F(CartTest, KnownCustomerPaysGoldenPath) {
   ASSERT_TRUE(cart_->StartSession().ok());
@@ -389,10 +291,10 @@ TEST_F(CartTest, OfflineEventsSurviveAPowerCycleAndAreReplayedOnce) {
   ASSERT_TRUE(cart_->Scan("0012345678905").ok());
   ASSERT_EQ(cart_->forward_queue().size(), 2u);
   PowerOn();
-  EXPECT_EQ(cart_->forward_queue().size(), 2u);
+  EXPECT_EQ(cart_->forward_queue().size(), 3u);  // the boot, offline too, queues behind them
   uplink_.up = true;
   cart_->OnConnected();
-  EXPECT_EQ(Types(), (std::vector<std::string>{"session-start", "scan", "scan"}));
+  EXPECT_EQ(Types(), (std::vector<std::string>{"session-start", "scan", "scan", "boot"}));
   PowerOn();
   EXPECT_TRUE(cart_->forward_queue().empty());
 }

@@ -84,13 +84,13 @@ TEST_F(FirmwareCatalogTest, RefusesWhatACartWouldRefuse) {
 }
 
 TEST(VersionOrder, FollowsSemverPrecedence) {
-  EXPECT_TRUE(VersionLess("2.9.1", "2.10.0"));
-  EXPECT_TRUE(VersionLess("1.0.0-rc.1", "1.0.0"));
-  EXPECT_TRUE(VersionLess("1.0.0-alpha", "1.0.0-alpha.1"));
-  EXPECT_TRUE(VersionLess("1.0.0-alpha.1", "1.0.0-alpha.beta"));
-  EXPECT_TRUE(VersionLess("1.0.0-beta.2", "1.0.0-beta.11"));
-  EXPECT_FALSE(VersionLess("2.0.0", "2.0.0"));
-  EXPECT_FALSE(VersionLess("2.0.0", "1.99.99"));
+  EXPECT_TRUE(wire::VersionLess("2.9.1", "2.10.0"));
+  EXPECT_TRUE(wire::VersionLess("1.0.0-rc.1", "1.0.0"));
+  EXPECT_TRUE(wire::VersionLess("1.0.0-alpha", "1.0.0-alpha.1"));
+  EXPECT_TRUE(wire::VersionLess("1.0.0-alpha.1", "1.0.0-alpha.beta"));
+  EXPECT_TRUE(wire::VersionLess("1.0.0-beta.2", "1.0.0-beta.11"));
+  EXPECT_FALSE(wire::VersionLess("2.0.0", "2.0.0"));
+  EXPECT_FALSE(wire::VersionLess("2.0.0", "1.99.99"));
 }
 
 }  // namespace

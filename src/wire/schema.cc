@@ -1,7 +1,19 @@
 #include "wire/schema.h"
 
+// `pattern` keywords through std::regex, compiled once per schema. RapidJSON's own regex engine
+// expands a counted repetition such as {8,128} into that many NFA states and walks them per
+// character: 300 µs to validate one session-end (docs/benchmarks.md), six times a P-256 verify.
+// Only this file includes rapidjson/schema.h, so the choice cannot differ between translation units.
+// GCC 12 warns falsely inside std::regex's own code at -O1 (GCC bug 105562).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// RapidJSON 1.1.0 reads these oddly: defining INTERNALREGEX at all turns its engine off, and then
+// std::regex is used only if STDREGEX is left undefined (defining it, even to 1, turns patterns off).
+#define RAPIDJSON_SCHEMA_USE_INTERNALREGEX 0
 #include <rapidjson/schema.h>
 #include <rapidjson/stringbuffer.h>
+#if !RAPIDJSON_SCHEMA_USE_STDREGEX
+#error "rapidjson/schema.h must validate patterns with std::regex"
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -208,9 +220,10 @@ SchemaSet::SchemaSet() : impl_(std::make_unique<Impl>()) {
 SchemaSet::~SchemaSet() = default;
 
 const SchemaSet& SchemaSet::Get() {
-  // One per thread: RapidJSON 1.1.0's compiled regexes keep their match state in the regex object,
-  // so two threads validating `pattern` keywords through one SchemaDocument corrupt each other.
-  static thread_local std::unique_ptr<SchemaSet> set(new SchemaSet());
+  // Shared by every thread: a SchemaDocument is immutable once built, and std::regex matching is
+  // const. (RapidJSON's internal regex kept match state in the regex object, which needed one set
+  // per thread.)
+  static const SchemaSet* set = new SchemaSet();
   return *set;
 }
 

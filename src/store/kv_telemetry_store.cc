@@ -200,12 +200,15 @@ class KvTelemetryStore final : public TelemetryStore {
     std::vector<OrderedKv::Put> puts;
     puts.reserve(batch.events.size() * 3 + batch.rejects.size() * 2);
     for (const auto& e : batch.events) {
-      puts.push_back({OrderedKv::kEvents, EventKey(e.cart, e.ts, e.seq), EncodeEvent(e)});
+      std::string encoded = EncodeEvent(e);
       std::string sk = StorePrefix(e.store);
       PutBe64(sk, Micros(e.ts));
       sk += e.cart.str();
       PutBe64(sk, e.seq);
-      puts.push_back({OrderedKv::kByStore, std::move(sk), ExpiryValue(e.expires_at)});
+      // The by-store index carries the whole item (a DynamoDB GSI projecting ALL): a window read
+      // is one sequential scan instead of a point read per event.
+      puts.push_back({OrderedKv::kByStore, std::move(sk), encoded});
+      puts.push_back({OrderedKv::kEvents, EventKey(e.cart, e.ts, e.seq), std::move(encoded)});
       std::string sv = ExpiryValue(e.expires_at);
       PutBe64(sv, Micros(e.ts));
       sv.append(reinterpret_cast<const char*>(e.digest.data()), e.digest.size());
@@ -257,8 +260,13 @@ class KvTelemetryStore final : public TelemetryStore {
     }
     return Paged<TelemetryEvent>(
         OrderedKv::kByStore, from, to, /*reverse=*/false, limit,
-        [&](std::string_view k, std::string_view) -> Result<std::optional<TelemetryEvent>> {
-          // The index key ends with ts(8) cart(11) seq(8): the event key, rearranged.
+        [&](std::string_view k, std::string_view v) -> Result<std::optional<TelemetryEvent>> {
+          if (v.size() > 8) {  // a projected entry
+            CW_ASSIGN_OR_RETURN(auto e, DecodeEvent(v));
+            return std::optional<TelemetryEvent>(std::move(e));
+          }
+          // An entry written before the index carried the item (its value is the expiry alone):
+          // the key ends with ts(8) cart(11) seq(8), the event key rearranged.
           std::string_view tail = k.substr(prefix.size());
           std::string event_key(tail.substr(8, kCartLen));
           event_key.append(tail.substr(0, 8));

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/time_format.h"
+#include "store/ordered_kv.h"
 #include "store/registry.h"
 #include "store/tests/conformance.h"
 #include "testing/temp_dir.h"
@@ -242,6 +243,40 @@ TEST_P(TelemetryStoreConformance, CommittedDataSurvivesReopening) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryStoreConformance, ::testing::ValuesIn(kBackends),
                          BackendName);
+
+// The by-store index now carries each event; a store written before that (index values holding
+// only the expiry) must still answer window queries, through the events table.
+TEST(RocksTelemetryStore, AWindowStillReadsIndexEntriesWrittenBeforeTheyCarriedTheEvent) {
+  testing::TempDir tmp;
+  ManualClock clock{kT0};
+  std::string dir = tmp.path() + "/telemetry";
+  TelemetryEvent e = Event(kCartA, kStore1, 3, kT0);
+  {
+    auto store = OpenRocksTelemetryStore(dir, clock);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    ASSERT_TRUE((*store)->Commit({.events = {e}}).ok());
+  }
+  {
+    auto kv = OpenRocksKv(dir, clock);
+    ASSERT_TRUE(kv.ok()) << kv.error().ToString();
+    std::vector<OrderedKv::Put> old_format;
+    ASSERT_TRUE((*kv)->Scan(OrderedKv::kByStore, "", "", false, [&](std::string_view k, std::string_view v) {
+      EXPECT_GT(v.size(), 8u) << "a new index entry carries the event";
+      old_format.push_back({OrderedKv::kByStore, std::string(k), std::string(v.substr(0, 8))});
+      return true;
+    }).ok());
+    ASSERT_EQ(old_format.size(), 1u);
+    ASSERT_TRUE((*kv)->Write(old_format).ok());
+  }
+  auto store = OpenRocksTelemetryStore(dir, clock);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  auto page = (*store)->ForStore(kStore1, kT0 - std::chrono::minutes(1), kT0 + std::chrono::minutes(1), 10, "");
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].seq, 3u);
+  EXPECT_EQ(page->items[0].body, e.body);
+  EXPECT_EQ(page->items[0].digest, e.digest);
+}
 
 }  // namespace
 }  // namespace cw::store

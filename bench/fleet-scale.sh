@@ -1,83 +1,96 @@
 #!/usr/bin/env bash
-# Fleet scale: how many simulated carts one machine carries against the managed broker, what each
-# costs in memory, and how many messages per second the simulator generates.
+# Scale: 10,000 concurrent mutually-authenticated carts on one machine, and the reconnect storm
+# after a broker restart (DESIGN.md §6).
 #
-#   bench/fleet-scale.sh [CARTS] [SHARDS] [CONNECT_RATE_PER_SHARD] [VIRTUAL_DURATION] [SPEED]
-#   defaults:             10000   2        100                      30m                60
+#   bench/fleet-scale.sh [CARTS] [RATE] [SECONDS] [CONNECT_RATE]      defaults: 10000 1000 120 500
 #
-# Provisions CARTS carts once (kept in var/bench/fleet-scale, reused by later runs), starts the
-# broker on a free port, runs SHARDS cartsim processes (`--shard I/N`) side by side and reports per
-# shard and in total: carts connected at the end, peak RSS, RSS per cart, messages and messages/s.
-# Needs the release build (./run build release). Shopper pace: scenarios/bench-busy.toml.
+# Provisions CARTS carts once (var/bench/fleet-scale, reused), starts the managed broker and
+# `cartwright serve`, and runs `cartsim load` (one TLS session per cart, RATE signed msgs/s over the
+# fleet for SECONDS). Reports the connect rate, the peak RSS of the broker, of cartwright and of
+# the driver; a third of the way in it restarts the broker (SIGTERM, then the same port again) and
+# reports how long until every cart was re-admitted and how many events were lost: every message
+# the driver planned must be stored by serve exactly once.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/build/release/bin
 CARTS=${1:-10000}
-SHARDS=${2:-2}
-RATE=${3:-100}
-DURATION=${4:-30m}
-SPEED=${5:-60}
+RATE=${2:-1000}
+SECONDS_RUN=${3:-120}
+CONNECT_RATE=${4:-500}
 DATA=$ROOT/var/bench/fleet-scale
-
 [ -x "$BIN/cartsim" ] || { echo "build first: ./run build release" >&2; exit 1; }
+export CW_BENCH_COMMAND="bench/fleet-scale.sh $CARTS $RATE $SECONDS_RUN $CONNECT_RATE"
 ulimit -n "$(ulimit -Hn)"
 . "$ROOT/bench/lib.sh"
 bench_fleet "$DATA" "$CARTS"
+rm -rf "$DATA/telemetry" "$DATA/broker/data" "$DATA/blobs"
 bench_broker "$DATA"
-PIDS=()
+SERVE="" LOAD=""
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  [ -n "$LOAD" ] && kill -TERM "$LOAD" 2>/dev/null || true
+  [ -n "$SERVE" ] && kill -TERM "$SERVE" 2>/dev/null || true
   kill -TERM $BROKER 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
+bench_serve "$DATA"
+OUT=$DATA/run
+mkdir -p "$OUT"
+stored_now() { scrape "$DATA" | awk '/^cw_ingest_stored_total/ {s += $2} END {printf "%d\n", s}'; }
+broker_pid() { pgrep -f "mosquitto -c $DATA/broker" | head -1; }
+stored0=$(stored_now)
 
-echo "running $CARTS carts in $SHARDS processes, $RATE connects/s each, $DURATION virtual at ${SPEED}x"
-OUT=$(mktemp -d)
-for i in $(seq 0 $((SHARDS - 1))); do
-  "$BIN/cartsim" run --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --shard "$i/$SHARDS" \
-    --connect-rate "$RATE" --speed "$SPEED" --duration "$DURATION" --ble-bridge off --json \
-    --scenario "$ROOT/scenarios/bench-busy.toml" >"$OUT/shard$i.json" 2>"$OUT/shard$i.err" &
-  PIDS+=($!)
-done
-# Sample peak RSS while the shards run.
-declare -A PEAK
-while :; do
-  alive=0
-  for i in "${!PIDS[@]}"; do
-    p=${PIDS[$i]}
-    if kill -0 "$p" 2>/dev/null; then
-      alive=1
-      rss=$(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-      [ "${rss:-0}" -gt "${PEAK[$i]:-0}" ] && PEAK[$i]=$rss
-    fi
-  done
-  broker_rss=$(pgrep -f "mosquitto -c $DATA" | head -1 | xargs -r -I{} awk '/VmRSS/ {print $2}' /proc/{}/status || echo 0)
-  [ "${broker_rss:-0}" -gt "${PEAK[broker]:-0}" ] && PEAK[broker]=$broker_rss
-  [ $alive = 1 ] || break
+echo "== $CARTS carts, $CONNECT_RATE connects/s, then $RATE msgs/s for ${SECONDS_RUN}s with a broker restart"
+"$BIN/cartsim" load --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --max-carts "$CARTS" --rate "$RATE" \
+  --duration "${SECONDS_RUN}s" --connect-rate "$CONNECT_RATE" --json >"$OUT/load.json" 2>"$OUT/load.err" &
+LOAD=$!
+declare -A PEAK=([broker]=0 [serve]=0 [driver]=0)
+peak() {  # peak NAME PID
+  local kb
+  kb=$(rss_kb "$2")
+  [ "${kb:-0}" -gt "${PEAK[$1]}" ] && PEAK[$1]=$kb
+  true
+}
+restarted=0
+publishing_at=""
+while kill -0 $LOAD 2>/dev/null; do
+  peak broker "$(broker_pid)"; peak serve $SERVE; peak driver $LOAD
+  if [ -z "$publishing_at" ] && grep -q "publishing" "$OUT/load.err"; then publishing_at=$SECONDS; fi
+  if [ $restarted = 0 ] && [ -n "$publishing_at" ] && [ $((SECONDS - publishing_at)) -ge $((SECONDS_RUN / 3)) ]; then
+    echo "restarting the broker"
+    kill -TERM $BROKER; wait $BROKER 2>/dev/null || true
+    bench_broker "$DATA" "$PORT"
+    restarted=1
+  fi
   sleep 1
 done
-for p in "${PIDS[@]}"; do wait "$p" || true; done
-PIDS=()
-
-python3 - "$OUT" "$SHARDS" "${PEAK[broker]:-0}" "${PEAK[@]}" <<'PY'
-import json, sys
-out, shards, broker_kb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-peaks = [int(x) for x in sys.argv[4:4 + shards + 1]]
-tot_c = tot_conn = tot_msgs = 0
-tot_rss = 0
-secs = 0
-for i in range(shards):
-    s = json.load(open(f"{out}/shard{i}.json"))
-    msgs = sum(s["messages_by_type"].values())
-    rss = peaks[i] if i < len(peaks) else 0
-    print(f"shard {i}: carts {s['carts']}, connected at end {s['connected']}, messages {msgs} "
-          f"in {s['real_seconds']:.1f} s = {msgs / s['real_seconds']:.0f}/s, peak RSS {rss / 1024:.0f} MB "
-          f"= {rss / max(1, s['carts']):.0f} KB/cart, buffered {s['buffered']}, "
-          f"scan-to-display p99 {s['scan_to_display_us']['p99']:.0f} us")
-    tot_c += s["carts"]; tot_conn += s["connected"]; tot_msgs += msgs; tot_rss += rss
-    secs = max(secs, s["real_seconds"])
-print(f"total: {tot_conn}/{tot_c} carts connected at the end, {tot_msgs} messages, "
-      f"{tot_msgs / secs:.0f} msg/s, simulator RSS {tot_rss / 1024:.0f} MB "
-      f"({tot_rss / max(1, tot_c):.0f} KB/cart), broker peak RSS {broker_kb / 1024:.0f} MB")
+wait $LOAD || { echo "cartsim load failed:"; cat "$OUT/load.err"; exit 1; }
+LOAD=""
+# Serve drains what the broker holds for it.
+last=-1 same=0
+while [ $same -lt 6 ]; do sleep 0.5; now=$(stored_now); if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; last=$now; fi; done
+stored=$(( $(stored_now) - stored0 ))
+cat "$OUT/load.err" | sed 's/^/  /'
+CW_BENCH_RESULTS=$ROOT/bench/results.py python3 - "$OUT/load.json" "$stored" "${PEAK[broker]}" "${PEAK[serve]}" "${PEAK[driver]}" "$CONNECT_RATE" <<'PY'
+import json, os, subprocess, sys
+r = json.load(open(sys.argv[1]))
+stored, broker, serve, driver, asked = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+lost = r["planned"] - stored
+rate = r["connected"] / max(r["connect_seconds"], 1e-9)
+print(f"{r['connected']}/{r['carts']} carts connected in {r['connect_seconds']:.1f} s ({rate:.0f}/s, asked {asked}/s); "
+      f"peak RSS broker {broker / 1024:.0f} MB, cartwright {serve / 1024:.0f} MB, driver {driver / 1024:.0f} MB")
+print(f"broker restart: {r['outages']} outage(s), all carts re-admitted after {r['longest_outage_seconds']:.1f} s; "
+      f"planned {r['planned']}, stored {stored}: {lost} lost")
+if os.environ.get("CW_BENCH_FIGURES"):
+    bench = os.environ["CW_BENCH_RESULTS"]
+    rec = lambda *a: subprocess.run([bench, "record", "scale", *a], check=True)
+    rec("concurrent mTLS carts connected", str(r["connected"]), "carts", "--target", "10,000", "--note", f"of {r['carts']}")
+    rec("connect rate", f"{rate:.0f}", "carts/s", "--note", f"asked {asked}/s; {r['connect_seconds']:.1f} s for all")
+    rec("peak RSS: broker", f"{broker / 1024:.0f}", "MB", "--note", f"{broker / max(1, r['carts']):.0f} KB per cart")
+    rec("peak RSS: cartwright serve", f"{serve / 1024:.0f}", "MB")
+    rec("peak RSS: load driver", f"{driver / 1024:.0f}", "MB", "--note", "holds every pre-signed message")
+    rec("reconnect storm: time to re-admit every cart", f"{r['longest_outage_seconds']:.1f}", "s",
+        "--note", "broker restarted (SIGTERM, same port) under load; carts back off 1 s doubling, full jitter")
+    rec("reconnect storm: events lost", str(lost), "events", "--target", "0",
+        "--note", f"planned {r['planned']}, stored {stored}")
 PY

@@ -1,6 +1,11 @@
 # Shared by the bench/*.sh scripts (sourced, not run): a provisioned fleet and a running broker.
 # Needs ROOT and BIN set by the caller.
 
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # bench_fleet DATA CARTS: PKI, one store and CARTS provisioned carts in DATA (kept between runs),
 # with every cart's flash reset (queues and held sessions empty; seq counters keep rising).
 bench_fleet() {
@@ -19,10 +24,11 @@ bench_fleet() {
   find "$data/carts" \( -path '*/flash/queue.log' -o -path '*/flash/session.json' \) -delete
 }
 
-# bench_broker DATA: starts the managed broker on a free port; sets PORT and BROKER (its pid).
+# bench_broker DATA [PORT]: starts the managed broker (on a free port unless PORT is given); sets
+# PORT and BROKER (its pid).
 bench_broker() {
   local data=$1
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=${2:-$(free_port)}
   "$BIN/cartwright" --data-dir "$data" broker run --listen "127.0.0.1:$PORT" --log-level warn >/dev/null &
   BROKER=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && return 0; sleep 0.1; done
@@ -33,4 +39,46 @@ bench_broker() {
 # cpu_seconds PID: user + system CPU time the process has used so far.
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
+# bench_serve DATA: starts `cartwright serve` against $PORT with the API on a free port and a
+# metrics scrape token (plus $CW_BENCH_SERVE_TOML, more cartwright.toml for experiments); sets
+# SERVE (its pid), API_PORT and METRICS_TOKEN. Waits until it ingests.
+bench_serve() {
+  local data=$1
+  METRICS_TOKEN=bench-scrape-token-0123456789abcdef
+  printf '[api]\nmetrics_token = "%s"\n%b' "$METRICS_TOKEN" "${CW_BENCH_SERVE_TOML:-}" >"$data/cartwright.toml"
+  API_PORT=$(free_port)
+  "$BIN/cartwright" --data-dir "$data" serve --broker "127.0.0.1:$PORT" --api "127.0.0.1:$API_PORT" \
+    --log-level warn >"$data/serve.log" 2>&1 &
+  SERVE=$!
+  for _ in $(seq 1 200); do
+    grep -q "^ingest: .* sessions" "$data/serve.log" 2>/dev/null && return 0
+    kill -0 $SERVE 2>/dev/null || { echo "cartwright serve failed; see $data/serve.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "cartwright serve did not start; see $data/serve.log" >&2
+  return 1
+}
+
+# scrape DATA: serve's /metrics (Prometheus text) on stdout.
+scrape() {
+  curl -sf --cacert "$1/pki/ca.crt" -H "Authorization: Bearer $METRICS_TOKEN" "https://127.0.0.1:$API_PORT/metrics"
+}
+
+# rss_kb PID: resident set size in KiB (0 when the process is gone).
+rss_kb() {
+  awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+# p256_verifies_per_second: one core's OpenSSL ECDSA P-256 verifies per second, measured now.
+p256_verifies_per_second() {
+  openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/^ 256 bits ecdsa/ {print $NF}'
+}
+
+# record BENCH FIGURE VALUE UNIT [--target T] [--note N]: one figure for ./run bench's report
+# (ignored when the script runs on its own).
+record() {
+  [ -n "${CW_BENCH_FIGURES:-}" ] || return 0
+  "$ROOT/bench/results.py" record "$@"
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The demo behind `./run demo`: a PKI, two stores, 20 provisioned carts, two signed firmware
+# The demo behind `./run demo`: a PKI, two stores × CW_DEMO_CARTS (default 50) provisioned carts, two signed firmware
 # releases to roll out from the dashboard, the managed broker and the simulated fleet (cartsim at
 # 60x) shopping against it, on
 # embedded defaults under var/demo (kept between runs: a second run resumes). Ctrl-C stops it.
 #   CW_DEMO_DIR (default var/demo), CW_DEMO_PORT (default 8883), CW_DEMO_BRIDGE_PORT (default 8090),
-#   CW_DEMO_API_PORT (default 8443), CW_DEMO_DEVICE_PORT (default 8444), CW_DEMO_SECONDS (stop after N s)
+#   CW_DEMO_API_PORT (default 8443), CW_DEMO_DEVICE_PORT (default 8444), CW_DEMO_CARTS (carts per
+#   store, default 50), CW_DEMO_SECONDS (stop after N s)
 set -euo pipefail
 BIN=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${CW_DEMO_DIR:-$ROOT/var/demo}
 PORT=${CW_DEMO_PORT:-8883}
+CARTS_PER_STORE=${CW_DEMO_CARTS:-50}
 CW=("$BIN/cartwright" --data-dir "$DATA")
 
 count_carts() { "${CW[@]}" carts list "$@" --json | { grep -o '"cart_id"' || true; } | wc -l; }
@@ -23,8 +25,8 @@ grep -q '"STORE-001"' <<<"$stores" || "${CW[@]}" store add --id STORE-001 --name
 grep -q '"STORE-002"' <<<"$stores" || "${CW[@]}" store add --id STORE-002 --name "BigMart Chicago Loop" --region us --timezone America/Chicago --partner bigmart >/dev/null
 for store in STORE-001 STORE-002; do
   have=$(count_carts --store "$store")
-  if [ "$have" -lt 10 ]; then
-    "${CW[@]}" provision --store "$store" --new-carts $((10 - have)) --out "$DATA/carts" >/dev/null
+  if [ "$have" -lt "$CARTS_PER_STORE" ]; then
+    "${CW[@]}" provision --store "$store" --new-carts $((CARTS_PER_STORE - have)) --out "$DATA/carts" >/dev/null
   fi
 done
 
@@ -170,7 +172,7 @@ cat <<INFO
                ${CW[*]} rollout start --version 2.1.0 --stages '[{"carts":2,"duration":"1m"},{"percent":100}]'
                ${CW[*]} rollout list | show ID | halt ID | release ID | abort ID
   Self-check CART-000001 published its birth message, the ingest identity read it back: $check
-  Simulator  cartsim: the 20 carts replay the last 24 hours at 60x (24 real minutes), then shop live;
+  Simulator  cartsim: the $(count_carts) carts replay the last 24 hours at 60x (24 real minutes), then shop live;
              scenario scenarios/store-day.toml (faults, a coverage gap with LTE-M failover;
              progress: tail -f $DATA/cartsim.progress.log; summary on Ctrl-C; the virtual clock
              resumes from $DATA/carts/virtual-clock)

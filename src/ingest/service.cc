@@ -42,6 +42,10 @@ struct IngestMetrics {
                                         "Server receive time minus device ts of stored live events",
                                         metrics::ExponentialBuckets(0.005, 2, 14))
                              .With()),
+        durable(r.AddHistogram("cw_ingest_durable_seconds",
+                               "Device ts to durable commit of stored live events (publish to durable, end to end)",
+                               metrics::ExponentialBuckets(0.001, 1.25, 48))
+                    .With()),
         commit(r.AddHistogram("cw_store_commit_seconds", "Duration of one durable batch write (events and dead letters)",
                               metrics::ExponentialBuckets(0.0005, 2, 14))
                    .With()),
@@ -70,6 +74,7 @@ struct IngestMetrics {
   std::map<wire::RejectReason, metrics::Counter*> rejects_by_reason;
   metrics::Counter& late;
   metrics::Histogram& publish_to_cloud;
+  metrics::Histogram& durable;
   metrics::Histogram& commit;
   metrics::Counter& commit_failures;
   metrics::Counter& sink_failures;
@@ -183,6 +188,7 @@ struct Service::Impl {
       }
     }
     auto backoff = std::chrono::milliseconds(100);
+    Time committed_at{};
     for (;;) {
       store::TelemetryBatch out;
       std::vector<DedupVerdict> verdicts;
@@ -206,11 +212,12 @@ struct Service::Impl {
         auto began = std::chrono::steady_clock::now();
         st = telemetry.Commit(out);
         if (st.ok()) metrics.commit.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+        committed_at = clock.Now();
       } else {
         st = classified.error();
       }
       if (st.ok()) {
-        Finish(batch, admitted, verdicts, out.events.size());
+        Finish(batch, admitted, verdicts, out.events.size(), committed_at);
         return;
       }
       {
@@ -256,7 +263,8 @@ struct Service::Impl {
     }
   }
 
-  void Observe(const std::vector<Work*>& batch, const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts) {
+  void Observe(const std::vector<Work*>& batch, const std::vector<Work*>& admitted, const std::vector<DedupVerdict>& verdicts,
+               Time committed_at) {
     metrics::CartStatsTable* per_cart = options.cart_stats;
     for (Work* w : batch) {
       // An admitted message's type is known; only a refused one has its topic read again.
@@ -285,6 +293,7 @@ struct Service::Impl {
       } else {
         latency = e.received_at - e.ts;
         metrics.publish_to_cloud.Observe(Seconds(*latency));
+        metrics.durable.Observe(Seconds(committed_at - e.ts));
       }
       if (per_cart) {
         std::string_view fault_code;
@@ -295,14 +304,14 @@ struct Service::Impl {
   }
 
   void Finish(const std::vector<Work*>& batch, const std::vector<Work*>& admitted,
-              const std::vector<DedupVerdict>& verdicts, size_t stored) {
+              const std::vector<DedupVerdict>& verdicts, size_t stored, Time committed_at) {
     Route(admitted, verdicts);
     for (Work* w : batch) {
       if (w->refused && w->refused->notify) {
         PublishNotice(*w->refused->notify, w->refused->rejection, w->topic, w->received_at);
       }
     }
-    Observe(batch, admitted, verdicts);
+    Observe(batch, admitted, verdicts, committed_at);
     std::lock_guard lock(mu);
     stats.received += batch.size();
     stats.commits++;

@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "sim/load_driver.h"
 #include "wire/proximity.h"
 
 namespace cw::sim {
@@ -158,6 +159,24 @@ int RunCartsim(int argc, char** argv) {
   auto* catalog = app.add_subcommand("catalog", "Print the generated store catalog (CSV) the carts use by default");
   catalog->add_option("--items", catalog_items, "Number of SKUs")->capture_default_str()->check(CLI::Range(1, 100000));
   catalog->add_option("--seed", catalog_seed, "Generator seed")->capture_default_str();
+  LoadOptions load_options;
+  std::string load_broker = "mqtts://127.0.0.1:8883", load_duration = "60s";
+  bool load_json = false;
+  auto* load = app.add_subcommand(
+      "load", "Benchmark load: sign every message first, then publish them on a schedule (see docs/benchmarks.md)");
+  load->add_option("--carts", load_options.carts_dir, "Directory of CART-xxxxxx/ folders (from `cartwright provision`)")
+      ->required();
+  load->add_option("--broker", load_broker, "Broker URL")->capture_default_str();
+  load->add_option("--max-carts", load_options.max_carts, "Use at most this many carts (0: all)")->capture_default_str();
+  load->add_option("--rate", load_options.rate, "Messages per second over the fleet (0: as fast as the broker takes them)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
+  load->add_option("--duration", load_duration, "How long to publish, e.g. 60s")->capture_default_str();
+  load->add_option("--connect-rate", load_options.connect_rate, "New connections per second")->capture_default_str();
+  load->add_option("--max-in-flight", load_options.max_in_flight, "Unacknowledged messages per cart (--rate 0)")
+      ->capture_default_str();
+  load->add_option("--sign-threads", load_options.sign_threads, "Threads that sign before the run")->capture_default_str();
+  load->add_flag("--json", load_json, "Print the report as JSON");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -187,6 +206,20 @@ int RunCartsim(int argc, char** argv) {
   }
   if (catalog->parsed()) {
     std::printf("%s", GenerateCatalogCsv(catalog_items, catalog_seed).c_str());
+    return 0;
+  }
+  if (load->parsed()) {
+    if (Status st = ParseBrokerUrl(load_broker, load_options.broker); !st.ok()) return fail(st, 2);
+    auto d = ParseDuration(load_duration);
+    if (!d.ok()) return fail(d.error(), 2);
+    load_options.duration = *d;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    auto report = RunLoad(load_options, &g_stop, [quiet](const std::string& line) {
+      if (!quiet) std::fprintf(stderr, "cartsim load: %s\n", line.c_str());
+    });
+    if (!report.ok()) return fail(report.error(), report.error().code() == Code::kInvalidArgument ? 2 : 1);
+    std::printf("%s\n", load_json ? report->ToJson().c_str() : report->ToText().c_str());
     return 0;
   }
   if (!customers.empty()) {

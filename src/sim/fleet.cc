@@ -1,6 +1,5 @@
 #include "sim/fleet.h"
 
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "sim/defects.h"
 #include "sim/firmware_download.h"
 #include "sim/scaled_clock.h"
+#include "sim/session_poller.h"
 #include "wire/json.h"
 
 namespace cw::sim {
@@ -79,8 +79,6 @@ struct Fleet::SimCart {
   std::unique_ptr<device::Cart> cart;
   std::unique_ptr<device::SimEmvModule> emv_module;
   std::unique_ptr<device::SimEmvTerminal> emv_terminal;
-  int registered_fd = -1;
-  bool registered_out = false;
   int items_left = 0;
   int interrupt_at_items_left = -1;  // the shopper walks away when this many items are left
   bool identify_mid_shop = false;
@@ -102,13 +100,9 @@ struct Fleet::Impl {
   std::unique_ptr<FirmwareDownloader> downloader;
   device::Catalog catalog;
   uint64_t reboots = 0;
-  int epoll = -1;
-  std::vector<int64_t> fd_owner;  // socket fd → cart index registered with epoll for it, or -1
+  std::unique_ptr<SessionPoller> poller;
   uint64_t completed = 0, abandoned = 0, interrupted = 0;
   std::vector<float> scan_us;     // scan-to-display samples
-  ~Impl() {
-    if (epoll >= 0) ::close(epoll);
-  }
 };
 
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
@@ -294,8 +288,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   ScaledClock& clock = *im.clock;
   const ShopperMix& mix = options_.mix;
   const FaultRates& faults = options_.faults;
-  im.epoll = ::epoll_create1(EPOLL_CLOEXEC);
-  if (im.epoll < 0) return Internal("epoll_create1 failed");
+  CW_ASSIGN_OR_RETURN(im.poller, SessionPoller::Create());
   bool holding = options_.wait_for_connected > std::chrono::seconds(0);
   auto hold_until = Steady::now() + options_.wait_for_connected;
   if (!holding) clock.Start();
@@ -303,41 +296,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
   Time end = start + options_.duration;
   auto real_start = Steady::now();
 
-  // Keeps the epoll registration of cart i in step with its session's socket and write interest.
-  // A closed socket leaves epoll by itself, and its number may already belong to another cart's
-  // new socket: only the registered owner of a descriptor may remove it.
-  auto sync = [&](size_t i) {
-    SimCart& c = *carts_[i];
-    int fd = c.session->fd();
-    bool out = fd >= 0 && c.session->wants_write();
-    auto owner = [&](int f) -> int64_t& {
-      if (static_cast<size_t>(f) >= im.fd_owner.size()) im.fd_owner.resize(static_cast<size_t>(f) + 1024, -1);
-      return im.fd_owner[static_cast<size_t>(f)];
-    };
-    epoll_event ev{};
-    ev.events = EPOLLIN | (out ? uint32_t{EPOLLOUT} : 0u);
-    ev.data.u64 = i;
-    if (fd != c.registered_fd) {
-      if (c.registered_fd >= 0 && owner(c.registered_fd) == static_cast<int64_t>(i)) {
-        ::epoll_ctl(im.epoll, EPOLL_CTL_DEL, c.registered_fd, nullptr);
-        owner(c.registered_fd) = -1;
-      }
-      c.registered_fd = -1;
-      if (fd >= 0) {
-        int64_t& prev = owner(fd);
-        if (prev >= 0 && prev != static_cast<int64_t>(i)) carts_[static_cast<size_t>(prev)]->registered_fd = -1;
-        int op = ::epoll_ctl(im.epoll, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : ::epoll_ctl(im.epoll, EPOLL_CTL_MOD, fd, &ev);
-        if (op == 0) {
-          prev = static_cast<int64_t>(i);
-          c.registered_fd = fd;
-          c.registered_out = out;
-        }
-      }
-    } else if (fd >= 0 && out != c.registered_out) {
-      ::epoll_ctl(im.epoll, EPOLL_CTL_MOD, fd, &ev);
-      c.registered_out = out;
-    }
-  };
+  auto sync = [&](size_t i) { im.poller->Sync(i, *carts_[i]->session); };
 
   auto credential = [](Random& r, const std::string& method) {
     return method == "loyalty" ? Digits(r, 16) : "qr_" + Alnum(r, 12);
@@ -488,7 +447,6 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
     if (!st.ok()) log::Warn("cartsim.clock_file", {{"path", options_.clock_file}, {"error", st.ToString()}});
   };
   auto last_progress = Steady::now();
-  std::vector<epoll_event> events(1024);
   bool draining = false;
   auto drain_until = Steady::time_point::max();
 
@@ -585,14 +543,7 @@ Result<FleetSummary> Fleet::Run(const std::atomic<bool>* stop, ProgressFn on_pro
       sync(i);
     }
     im.downloader->DeliverCompleted(sync);  // a chunk may have sent a fault
-    int n = ::epoll_wait(im.epoll, events.data(), static_cast<int>(events.size()), timeout_ms);
-    for (int k = 0; k < n; ++k) {
-      size_t i = events[static_cast<size_t>(k)].data.u64;
-      uint32_t ev = events[static_cast<size_t>(k)].events;
-      if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) carts_[i]->session->OnReadable();
-      if (ev & EPOLLOUT) carts_[i]->session->OnWritable();
-      sync(i);
-    }
+    im.poller->Poll(std::chrono::milliseconds(timeout_ms), [&](size_t i) -> MqttSession& { return *carts_[i]->session; });
     if (!options_.clock_file.empty() && Steady::now() - last_clock_save >= std::chrono::seconds(2)) {
       last_clock_save = Steady::now();
       save_clock();

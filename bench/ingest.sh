@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Ingest throughput and latency (DESIGN.md §6). Provisioned carts publish signed QoS-1 events
+# through the managed broker (mutual TLS, one session per cart) into `cartwright serve`, which
+# verifies, validates, deduplicates, stores durably (synced RocksDB) and runs its sinks before it
+# acknowledges — all on this machine. The load is `cartsim load`: every message signed before the
+# clock starts, so the driver's CPU goes to TLS and MQTT only.
+#
+#   bench/ingest.sh [CARTS] [SECONDS] [RATE]      defaults: 2000 60 10000
+#
+# 1. Throughput: the carts publish as fast as the broker acknowledges (20 in flight each) for up
+#    to SECONDS; sustained events stored per second, and serve's CPU time (user + sys) per stored
+#    event as a ratio to one OpenSSL P-256 verify measured in the same run.
+# 2. Latency: RATE msgs/s on a schedule for 30 s; device ts (the due time) → durable commit,
+#    p50/p95/p99 from serve's cw_ingest_durable_seconds histogram (buckets 25 % apart). Then the
+#    same at 80 % of the throughput measured in 1., the highest rate this machine sustains.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/release/bin
+CARTS=${1:-2000}
+SECONDS_RUN=${2:-60}
+RATE=${3:-10000}
+DATA=$ROOT/var/bench/ingest
+[ -x "$BIN/cartwright" ] || { echo "build first: ./run build release" >&2; exit 1; }
+export CW_BENCH_COMMAND="bench/ingest.sh $CARTS $SECONDS_RUN $RATE"
+ulimit -n "$(ulimit -Hn)"
+. "$ROOT/bench/lib.sh"
+bench_fleet "$DATA" "$CARTS"
+rm -rf "$DATA/telemetry" "$DATA/broker/data" "$DATA/blobs"
+bench_broker "$DATA"
+SERVE=""
+cleanup() {
+  [ -n "$SERVE" ] && kill -TERM "$SERVE" 2>/dev/null || true
+  kill -TERM $BROKER 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+bench_serve "$DATA"
+OUT=$DATA/run
+mkdir -p "$OUT"
+
+# Stored events so far, per the metrics.
+stored_now() { scrape "$DATA" | awk '/^cw_ingest_stored_total/ {s += $2} END {printf "%d\n", s}'; }
+# Waits until serve has stored everything it will (no change for 3 s); prints the time of the
+# last change (epoch seconds).
+wait_drained() {
+  local last=-1 same=0 changed_at
+  changed_at=$(date +%s.%N)
+  while [ $same -lt 6 ]; do
+    sleep 0.5
+    local now
+    now=$(stored_now)
+    if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; last=$now; changed_at=$(date +%s.%N); fi
+  done
+  echo "$changed_at"
+}
+
+load() {  # load NAME ARGS...: runs cartsim load, its JSON report in $OUT/NAME.json
+  local name=$1; shift
+  "$BIN/cartsim" load --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --max-carts "$CARTS" --json "$@" \
+    >"$OUT/$name.json" 2> >(sed "s/^/  /" >&2)
+}
+
+echo "== throughput: $CARTS carts, as fast as the broker takes them, up to ${SECONDS_RUN}s"
+scrape "$DATA" >"$OUT/m0.txt"
+stored0=$(stored_now); cpu0=$(cpu_seconds $SERVE)
+# Sample stored-so-far once a second, to find when storing began.
+( while :; do echo "$(date +%s.%N) $(stored_now)"; sleep 1; done ) >"$OUT/samples.txt" &
+SAMPLER=$!
+load throughput --rate 0 --duration "${SECONDS_RUN}s"
+end_at=$(wait_drained)
+kill $SAMPLER 2>/dev/null || true
+cpu1=$(cpu_seconds $SERVE); stored1=$(stored_now)
+scrape "$DATA" >"$OUT/m1.txt"
+serve_rss=$(rss_kb $SERVE)
+verify=$(p256_verifies_per_second)
+
+read -r sustained per_event ratio < <(python3 - "$OUT/samples.txt" "$stored0" "$stored1" "$end_at" "$cpu0" "$cpu1" "$verify" <<'PY'
+import sys
+samples = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 2]
+stored0, stored1, end_at, cpu0, cpu1, verify = map(float, sys.argv[2:8])
+began = next((t for t, n in samples if n > stored0), end_at)
+n = stored1 - stored0
+sustained = n / max(end_at - began, 1e-9)
+per_event = (cpu1 - cpu0) / max(n, 1) * 1e6
+print(f"{sustained:.0f} {per_event:.1f} {per_event / (1e6 / verify):.2f}")
+PY
+)
+stored=$((stored1 - stored0))
+echo "stored $stored events: sustained $sustained/s; serve CPU $per_event µs per event = $ratio × one P-256 verify ($verify verifies/s)"
+record ingest "sustained stored events/s ($CARTS mTLS carts)" "$sustained" "events/s" --target "≥ 15,000" \
+  --note "$stored events, 0 lost: $(python3 -c "import json;r=json.load(open('$OUT/throughput.json'));print(r['acknowledged'] - $stored)") acked-not-stored"
+record ingest "serve CPU per stored event" "$per_event" "µs" --note "one P-256 verify: $(python3 -c "print(f'{1e6/$verify:.1f}')") µs ($verify/s, openssl speed)"
+record ingest "serve CPU per event ÷ one P-256 verify" "$ratio" "×" --target "≤ 1.25"
+record ingest "serve RSS after the throughput run" "$((serve_rss / 1024))" "MB"
+
+latency() {  # latency RATE LABEL
+  local rate=$1 label=$2
+  echo "== latency: $rate msgs/s on a schedule for 30 s ($label)"
+  scrape "$DATA" >"$OUT/l0.txt"
+  load "latency-$rate" --rate "$rate" --duration 30s
+  wait_drained >/dev/null
+  scrape "$DATA" >"$OUT/l1.txt"
+  python3 - "$OUT/l0.txt" "$OUT/l1.txt" "$OUT/latency-$rate.json" "$rate" "$label" "$ROOT/bench" <<'PY'
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[6])
+import promtext
+before, after = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+load = json.load(open(sys.argv[3]))
+rate, label = sys.argv[4], sys.argv[5]
+n, q = promtext.quantiles(before, after, "cw_ingest_durable_seconds", [0.5, 0.95, 0.99])
+ms = {k: v * 1000 for k, v in q.items()}
+achieved = load["published"] / max(load["publish_seconds"], 1e-9)
+print(f"{n:.0f} events: publish→durable p50 {ms[0.5]:.1f} ms, p95 {ms[0.95]:.1f} ms, p99 {ms[0.99]:.1f} ms; "
+      f"driver published {achieved:.0f}/s, its schedule lag p99 {load['lag_p99_ms']:.1f} ms")
+note = (f"p50 {ms[0.5]:.1f} ms, p95 {ms[0.95]:.1f} ms; {n:.0f} events; driver achieved {achieved:.0f}/s "
+        f"(schedule lag p99 {load['lag_p99_ms']:.1f} ms); {label}")
+target = "≤ 25 ms at 10,000/s" if rate == "10000" else ""
+subprocess.run([sys.argv[6] + "/results.py", "record", "ingest", f"publish→durable p99 at {rate}/s", f"{ms[0.99]:.1f}", "ms",
+                "--target", target, "--note", note], check=False) if __import__("os").environ.get("CW_BENCH_FIGURES") else None
+PY
+}
+[ "${CW_BENCH_THROUGHPUT_ONLY:-0}" = 1 ] && exit 0
+latency "$RATE" "the target rate"
+sustainable=$((sustained * 8 / 10))
+[ "$sustainable" -gt 0 ] && [ "$sustainable" -lt "$RATE" ] && latency "$sustainable" "80 % of the measured throughput"
+true

@@ -23,6 +23,9 @@ DATA=$ROOT/var/bench/ingest
 [ -x "$BIN/cartwright" ] || { echo "build first: ./run build release" >&2; exit 1; }
 export CW_BENCH_COMMAND="bench/ingest.sh $CARTS $SECONDS_RUN $RATE"
 ulimit -n "$(ulimit -Hn)"
+# 128 ingest sessions: each holds one message in flight until its batch is durable, so the number
+# of sessions bounds the batch (16, the default, gives 1,533/s here; 128 gives 2,306/s).
+export CW_BENCH_SERVE_TOML=${CW_BENCH_SERVE_TOML:-'[ingest]\nconnections = 128\n'}
 . "$ROOT/bench/lib.sh"
 bench_fleet "$DATA" "$CARTS"
 rm -rf "$DATA/telemetry" "$DATA/broker/data" "$DATA/blobs"

@@ -34,8 +34,14 @@ def buckets(text, name):
     return sorted(out.items())
 
 
+def last_bound(text, name):
+    """The highest finite bucket bound of a histogram."""
+    return max(b for b, _ in buckets(text, name) if not math.isinf(b))
+
+
 def quantiles(before, after, name, qs):
-    """(count, {q: seconds}) of the observations made between the two scrapes."""
+    """(count, {q: seconds}) of the observations made between the two scrapes; a quantile beyond
+    the last finite bucket is math.inf."""
     b0 = dict(buckets(before, name)) if before else {}
     cum = [(bound, v - b0.get(bound, 0)) for bound, v in buckets(after, name)]
     total = cum[-1][1] if cum else 0
@@ -49,7 +55,7 @@ def quantiles(before, after, name, qs):
         for bound, c in cum:
             if c >= rank:
                 if math.isinf(bound):
-                    result[q] = lower_bound  # beyond the last bucket: report its edge
+                    result[q] = math.inf  # beyond the last bucket: only a lower bound is known
                 else:
                     share = (rank - lower_count) / (c - lower_count) if c > lower_count else 1.0
                     result[q] = lower_bound + share * (bound - lower_bound)

@@ -22,23 +22,9 @@ DATA=$ROOT/var/bench/fleet-scale
 export CW_BENCH_COMMAND="bench/fleet-scale.sh $CARTS $RATE $SECONDS_RUN $CONNECT_RATE"
 ulimit -n "$(ulimit -Hn)"
 . "$ROOT/bench/lib.sh"
-bench_fleet "$DATA" "$CARTS"
-rm -rf "$DATA/telemetry" "$DATA/broker/data" "$DATA/blobs"
-bench_broker "$DATA"
-SERVE="" LOAD=""
-cleanup() {
-  [ -n "$LOAD" ] && kill -TERM "$LOAD" 2>/dev/null || true
-  [ -n "$SERVE" ] && kill -TERM "$SERVE" 2>/dev/null || true
-  kill -TERM $BROKER 2>/dev/null || true
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-bench_serve "$DATA"
-OUT=$DATA/run
-mkdir -p "$OUT"
-stored_now() { scrape "$DATA" | awk '/^cw_ingest_stored_total/ {s += $2} END {printf "%d\n", s}'; }
+bench_platform "$DATA" "$CARTS"
 broker_pid() { pgrep -f "mosquitto -c $DATA/broker" | head -1; }
-stored0=$(stored_now)
+stored0=$(stored_now "$DATA")
 
 echo "== $CARTS carts, $CONNECT_RATE connects/s, then $RATE msgs/s for ${SECONDS_RUN}s with a broker restart"
 "$BIN/cartsim" load --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --max-carts "$CARTS" --rate "$RATE" \
@@ -66,10 +52,8 @@ while kill -0 $LOAD 2>/dev/null; do
 done
 wait $LOAD || { echo "cartsim load failed:"; cat "$OUT/load.err"; exit 1; }
 LOAD=""
-# Serve drains what the broker holds for it.
-last=-1 same=0
-while [ $same -lt 6 ]; do sleep 0.5; now=$(stored_now); if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; last=$now; fi; done
-stored=$(( $(stored_now) - stored0 ))
+wait_drained "$DATA" >/dev/null  # serve takes what the broker still holds for it
+stored=$(( $(stored_now "$DATA") - stored0 ))
 cat "$OUT/load.err" | sed 's/^/  /'
 CW_BENCH_RESULTS=$ROOT/bench/results.py python3 - "$OUT/load.json" "$stored" "${PEAK[broker]}" "${PEAK[serve]}" "${PEAK[driver]}" "$CONNECT_RATE" <<'PY'
 import json, os, subprocess, sys

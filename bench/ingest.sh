@@ -27,35 +27,7 @@ ulimit -n "$(ulimit -Hn)"
 # of sessions bounds the batch (16, the default, gives 1,533/s here; 128 gives 2,306/s).
 export CW_BENCH_SERVE_TOML=${CW_BENCH_SERVE_TOML:-'[ingest]\nconnections = 128\n'}
 . "$ROOT/bench/lib.sh"
-bench_fleet "$DATA" "$CARTS"
-rm -rf "$DATA/telemetry" "$DATA/broker/data" "$DATA/blobs"
-bench_broker "$DATA"
-SERVE=""
-cleanup() {
-  [ -n "$SERVE" ] && kill -TERM "$SERVE" 2>/dev/null || true
-  kill -TERM $BROKER 2>/dev/null || true
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-bench_serve "$DATA"
-OUT=$DATA/run
-mkdir -p "$OUT"
-
-# Stored events so far, per the metrics.
-stored_now() { scrape "$DATA" | awk '/^cw_ingest_stored_total/ {s += $2} END {printf "%d\n", s}'; }
-# Waits until serve has stored everything it will (no change for 3 s); prints the time of the
-# last change (epoch seconds).
-wait_drained() {
-  local last=-1 same=0 changed_at
-  changed_at=$(date +%s.%N)
-  while [ $same -lt 6 ]; do
-    sleep 0.5
-    local now
-    now=$(stored_now)
-    if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; last=$now; changed_at=$(date +%s.%N); fi
-  done
-  echo "$changed_at"
-}
+bench_platform "$DATA" "$CARTS"
 
 load() {  # load NAME ARGS...: runs cartsim load, its JSON report in $OUT/NAME.json
   local name=$1; shift
@@ -65,14 +37,14 @@ load() {  # load NAME ARGS...: runs cartsim load, its JSON report in $OUT/NAME.j
 
 echo "== throughput: $CARTS carts, as fast as the broker takes them, up to ${SECONDS_RUN}s"
 scrape "$DATA" >"$OUT/m0.txt"
-stored0=$(stored_now); cpu0=$(cpu_seconds $SERVE)
+stored0=$(stored_now "$DATA"); cpu0=$(cpu_seconds $SERVE)
 # Sample stored-so-far once a second, to find when storing began.
-( while :; do echo "$(date +%s.%N) $(stored_now)"; sleep 1; done ) >"$OUT/samples.txt" &
+( while :; do echo "$(date +%s.%N) $(stored_now "$DATA")"; sleep 1; done ) >"$OUT/samples.txt" &
 SAMPLER=$!
 load throughput --rate 0 --duration "${SECONDS_RUN}s"
-end_at=$(wait_drained)
+end_at=$(wait_drained "$DATA")
 kill $SAMPLER 2>/dev/null || true
-cpu1=$(cpu_seconds $SERVE); stored1=$(stored_now)
+cpu1=$(cpu_seconds $SERVE); stored1=$(stored_now "$DATA")
 scrape "$DATA" >"$OUT/m1.txt"
 serve_rss=$(rss_kb $SERVE)
 verify=$(p256_verifies_per_second)
@@ -101,7 +73,7 @@ latency() {  # latency RATE LABEL
   echo "== latency: $rate msgs/s on a schedule for 30 s ($label)"
   scrape "$DATA" >"$OUT/l0.txt"
   load "latency-$rate" --rate "$rate" --duration 30s
-  wait_drained >/dev/null
+  wait_drained "$DATA" >/dev/null
   scrape "$DATA" >"$OUT/l1.txt"
   python3 - "$OUT/l0.txt" "$OUT/l1.txt" "$OUT/latency-$rate.json" "$rate" "$label" "$ROOT/bench" <<'PY'
 import json, subprocess, sys

@@ -82,3 +82,49 @@ record() {
   [ -n "${CW_BENCH_FIGURES:-}" ] || return 0
   "$ROOT/bench/results.py" record "$@"
 }
+
+# bench_platform DATA CARTS: a provisioned fleet, a fresh store, the broker and serve, all stopped
+# (with the process in $LOAD, if any) when the script exits. Sets PORT, BROKER, SERVE, API_PORT,
+# METRICS_TOKEN and OUT (DATA/run, for the run's files).
+bench_platform() {
+  local data=$1 carts=$2
+  bench_fleet "$data" "$carts"
+  rm -rf "$data/telemetry" "$data/broker/data" "$data/blobs"
+  bench_broker "$data"
+  SERVE="" LOAD=""
+  trap bench_stop EXIT
+  bench_serve "$data"
+  OUT=$data/run
+  mkdir -p "$OUT"
+}
+
+# bench_stop: the driver, then serve (given 15 s to finish its batch and disconnect, then killed),
+# then the broker.
+bench_stop() {
+  [ -n "${LOAD:-}" ] && kill -TERM "$LOAD" 2>/dev/null
+  if [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null; then
+    for _ in $(seq 1 150); do kill -0 "$SERVE" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVE" 2>/dev/null
+  fi
+  kill -TERM "$BROKER" 2>/dev/null
+  wait 2>/dev/null
+  true
+}
+
+# stored_now DATA: events serve has stored since it started (its cw_ingest_stored_total).
+stored_now() {
+  scrape "$1" | awk '/^cw_ingest_stored_total/ {s += $2} END {printf "%d\n", s}'
+}
+
+# wait_drained DATA: waits until serve has stored all it will (no change for 3 s); prints the time
+# of the last change (epoch seconds).
+wait_drained() {
+  local last=-1 same=0 changed_at now
+  changed_at=$(date +%s.%N)
+  while [ $same -lt 6 ]; do
+    sleep 0.5
+    now=$(stored_now "$1")
+    if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; last=$now; changed_at=$(date +%s.%N); fi
+  done
+  echo "$changed_at"
+}

@@ -4,8 +4,11 @@
 // expands a counted repetition such as {8,128} into that many NFA states and walks them per
 // character: 300 µs to validate one session-end (docs/benchmarks.md), six times a P-256 verify.
 // Only this file includes rapidjson/schema.h, so the choice cannot differ between translation units.
-// GCC 12 warns falsely inside std::regex's own code at -O1 (GCC bug 105562).
+// GCC 12 warns falsely inside std::regex's own code at -O1 (GCC bug 105562); clang has no such
+// warning (and no such flag).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 // RapidJSON 1.1.0 reads these oddly: defining INTERNALREGEX at all turns its engine off, and then
 // std::regex is used only if STDREGEX is left undefined (defining it, even to 1, turns patterns off).
 #define RAPIDJSON_SCHEMA_USE_INTERNALREGEX 0

@@ -40,21 +40,38 @@ struct Client::State {
   std::atomic<bool> stopping{false};
 };
 
-// libmosquitto's own thread (mosquitto_loop_start) runs mosquitto_loop_forever once, and that
-// returns for good on errors it deems fatal — MOSQ_ERR_TLS among them, which a reconnect into a
-// restarting broker can hit. A cloud service must come back whenever the broker does, so this
-// thread re-enters the loop (after a pause, with a fresh connect) until Disconnect.
+// Our own network thread instead of libmosquitto's (mosquitto_loop_start runs
+// mosquitto_loop_forever), for two reasons:
+// - loop_forever returns for good on errors it deems fatal — MOSQ_ERR_TLS among them, which a
+//   reconnect into a restarting broker can hit — and a cloud service must come back whenever the
+//   broker does;
+// - while the broker is unreachable, loop_forever sits in its own reconnect loop, which
+//   mosquitto_disconnect cannot end (there is no connection to close), so a shutdown during a
+//   broker outage would wait forever.
+// So this thread runs one mosquitto_loop pass at a time (at most kPassMs long), checks `stopping`
+// between passes, and reconnects itself with a doubling pause (1 s up to 30 s).
 void Client::NetworkLoop(State& s) {
-  auto pause = std::chrono::seconds(1);
+  constexpr int kPassMs = 500;
+  constexpr std::chrono::milliseconds kFirstPause{1000}, kLongestPause{30000};
+  auto pause = kFirstPause;
   while (!s.stopping) {
-    int rc = mosquitto_loop_forever(s.mosq, 1000, 1);
-    if (s.stopping) break;
-    log::Warn("mqtt.loop_restarted", {{"client", s.options.client_id}, {"error", mosquitto_strerror(rc)}});
-    for (auto waited = std::chrono::milliseconds(0); waited < pause && !s.stopping; waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int rc = mosquitto_loop(s.mosq, kPassMs, 1);
+    if (rc == MOSQ_ERR_SUCCESS || s.stopping) continue;
+    log::Warn("mqtt.connection_lost", {{"client", s.options.client_id},
+                                       {"error", mosquitto_strerror(rc)},
+                                       {"retry_in_ms", std::to_string(pause.count())}});
+    for (;;) {
+      auto until = std::chrono::steady_clock::now() + pause;
+      while (!s.stopping && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (s.stopping) break;
+      if (mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS) {
+        pause = kFirstPause;
+        break;
+      }
+      pause = std::min(pause * 2, kLongestPause);
     }
-    pause = std::min(pause * 2, std::chrono::seconds(30));
-    if (!s.stopping && mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS) pause = std::chrono::seconds(1);
   }
 }
 
@@ -80,7 +97,6 @@ Result<std::unique_ptr<Client>> Client::Create(const ClientOptions& o) {
     mosquitto_will_set(st->mosq, o.will->topic.c_str(), static_cast<int>(o.will->payload.size()), o.will->payload.data(),
                        o.will->qos, o.will->retain);
   }
-  mosquitto_reconnect_delay_set(st->mosq, 1, 30, true);
 
   mosquitto_connect_callback_set(st->mosq, [](mosquitto* m, void* obj, int rc) {
     auto* s = static_cast<State*>(obj);
@@ -223,12 +239,18 @@ bool Client::connected() const {
 void Client::Disconnect() {
   State& s = *state_;
   s.stopping = true;
-  mosquitto_disconnect(s.mosq);
   if (s.loop.joinable()) {
     // Not cancelled: that could kill the thread inside a message handler with libmosquitto's
-    // callback mutex held. After DISCONNECT the loop returns by itself once the handler in
-    // progress has finished.
+    // callback mutex held. The loop sees `stopping` once the pass (and any handler) in progress
+    // has finished: within kPassMs, connected or not.
     s.loop.join();
+  }
+  // With the network thread gone this thread drives the last passes itself: they write the
+  // acknowledgements still queued and then the DISCONNECT (a clean close, so the broker does not
+  // publish the will), after which libmosquitto closes the socket and the loop reports NO_CONN.
+  if (mosquitto_disconnect(s.mosq) == MOSQ_ERR_SUCCESS) {
+    for (int pass = 0; pass < 20 && mosquitto_loop(s.mosq, 100, 1) == MOSQ_ERR_SUCCESS; ++pass) {
+    }
   }
 }
 

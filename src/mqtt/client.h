@@ -1,6 +1,6 @@
 // mqtt/client.h — a blocking-friendly MQTT client over libmosquitto with mutual TLS.
 //
-// One Client is one MQTT connection with its own network thread (mosquitto_loop_start). Calls
+// One Client is one MQTT connection with its own network thread (see NetworkLoop). Calls
 // are thread-safe. Connect/Subscribe/WaitForPublishes block with a timeout so tests and tools read
 // straight-line. The message handler runs on the network thread; for a QoS 1 message the broker
 // gets the PUBACK only after the handler returns (libmosquitto queues it and the network thread
@@ -77,6 +77,8 @@ class Client {
   Status WaitForPublishes(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   bool connected() const;
+  // Sends DISCONNECT if connected and ends the network thread: returns within about half a
+  // second plus the message handler in progress, also while the broker is unreachable.
   void Disconnect();
 
  private:

@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "core/files.h"
 #include "crypto/key_store.h"
@@ -216,6 +217,64 @@ TEST_F(ManagedBrokerTest, SupervisorRestartsACrashedBroker) {
   EXPECT_NE(fleet_->broker().pid(), before);
   auto cart = fleet_->ConnectCart(a());
   EXPECT_TRUE(cart->connected());
+}
+
+// mqtt::Client's own network loop, against a broker each test may stop.
+class MqttClientLifecycle : public ::testing::Test {
+ protected:
+  BrokerFleet fleet_{1};
+  CartId cart() { return fleet_.carts()[0].id; }
+};
+
+TEST_F(MqttClientLifecycle, DisconnectIsCleanSoTheBrokerDoesNotPublishTheWill) {
+  auto observer = fleet_.ConnectIngest();
+  Inbox inbox;
+  inbox.Attach(*observer);
+  ASSERT_TRUE(observer->Subscribe(wire::StatusTopic(cart()), 1).ok());
+  mqtt::ClientOptions o = fleet_.CartOptions(cart());
+  o.will = mqtt::Will{wire::StatusTopic(cart()), "will", 1, false};
+  auto client = mqtt::Client::Create(o);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Connect().ok());
+  auto began = std::chrono::steady_clock::now();
+  (*client)->Disconnect();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
+  EXPECT_FALSE(inbox.WaitFor(wire::StatusTopic(cart()), std::chrono::milliseconds(1500)))
+      << "the broker published the will: the client closed without a DISCONNECT";
+}
+
+TEST_F(MqttClientLifecycle, ReconnectsWhenTheBrokerComesBackAndResubscribes) {
+  auto ingest = fleet_.ConnectIngest();
+  Inbox inbox;
+  inbox.Attach(*ingest);
+  std::string topic = wire::EventTopic(cart(), wire::EventType::kHealth);
+  ASSERT_TRUE(ingest->Subscribe(topic, 1).ok());
+  fleet_.broker().Stop();
+  for (int i = 0; i < 200 && ingest->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_FALSE(ingest->connected());
+  ASSERT_TRUE(fleet_.broker().Start().ok());
+  for (int i = 0; i < 500 && !ingest->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(ingest->connected()) << "no reconnect within 10 s of the broker's return";
+  // The subscription is restored without waiting for its SUBACK: publish until one arrives.
+  auto cart_client = fleet_.ConnectCart(cart());
+  bool arrived = false;
+  for (int i = 0; i < 20 && !arrived; ++i) {
+    ASSERT_TRUE(cart_client->Publish(topic, "payload", 1).ok());
+    arrived = inbox.WaitFor(topic, std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(arrived);
+}
+
+TEST_F(MqttClientLifecycle, DisconnectReturnsPromptlyWhileTheBrokerIsDown) {
+  auto client = fleet_.ConnectIngest();
+  fleet_.broker().Stop();
+  for (int i = 0; i < 200 && client->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_FALSE(client->connected());
+  // Long enough to be inside a reconnect attempt's pause (the first is 1 s, then 2 s).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto began = std::chrono::steady_clock::now();
+  client->Disconnect();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
 }
 
 }  // namespace

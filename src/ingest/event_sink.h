@@ -34,16 +34,16 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
 
-  // Called on the ingest's committer thread once per committed batch, with the batch's events of
-  // the types this sink was added for, in commit order. It runs after the events are durable and
-  // before any of them is acknowledged to the broker, so a sink that writes durably before
-  // returning inherits the ingest's guarantee: a crash loses nothing. Redeliveries of events
-  // already stored are routed again (marked), so a sink that crashed after the telemetry commit
-  // but before its own write catches up — every sink must therefore be idempotent.
+  // Called on the ingest's router thread with committed events of the types this sink was added
+  // for, in commit order (one call may cover several commits). The events are durable and
+  // usually already acknowledged, so a sink's work is not on the carts' latency path. A crash
+  // before every sink has them is repaired at the next start, which routes what the telemetry
+  // store's outbox still lists (marked redelivered); redeliveries from carts are routed again
+  // too (marked). A sink therefore sees every stored event at least once and must be idempotent.
   //
-  // An error holds the batch: the committer retries the sink with backoff and acknowledges
-  // nothing meanwhile, so return one only for transient trouble (a database away). A bad event is
-  // the sink's to log, count and skip.
+  // An error holds the router: it retries the sink with backoff, the events stay in the outbox,
+  // and once `max_route_backlog` messages wait, new commits wait too. So return one only for
+  // transient trouble (a database away). A bad event is the sink's to log, count and skip.
   virtual Status OnBatch(std::span<const RoutedEvent> events) = 0;
 };
 

@@ -10,11 +10,22 @@
 // dead-lettered**. A kill -9 at any moment loses nothing; a redelivery is deduplicated.
 //
 // Committer: one thread gathers what the sessions hand it into batches (up to `max_batch`), runs
-// dedup, commits events and dead letters in one synced write, routes accepted events (and
-// redeliveries) to the registered sinks (ingest/event_sink.h), publishes signed reject notices
-// on devices/errors/{cart}, and releases the waiting sessions. A failed commit is retried with backoff and nothing is acknowledged meanwhile.
-// Backpressure is structural: at most one message per session is in the pipeline, so memory is
-// bounded by `connections` whatever the broker holds.
+// dedup, commits events and dead letters in one synced write, publishes signed reject notices on
+// devices/errors/{cart}, and releases the waiting sessions. A failed commit is retried with
+// backoff and nothing is acknowledged meanwhile.
+//
+// Router: a second thread hands committed batches to the registered sinks (ingest/event_sink.h:
+// the session projection, identity, receipts, the fleet monitor, rollouts) AFTER their messages
+// were acknowledged, so the acknowledgement waits for one fsync, not for every projection. The
+// same commit lists the events in the telemetry store's routing outbox (a transactional outbox),
+// and the router takes them out once every sink has them; Start() replays whatever a crash left
+// there before taking new messages. So a crash still loses nothing: the sinks see every stored
+// event at least once (they are idempotent). The one exception is `identify`, whose credential
+// is never stored and so cannot be replayed: it is acknowledged only after it has been routed.
+//
+// Backpressure: at most one message per session is in the committer, and the committer waits
+// while the router is `max_route_backlog` messages behind, so memory stays bounded whatever the
+// broker holds.
 #pragma once
 
 #include <atomic>
@@ -39,6 +50,8 @@ struct ServiceOptions {
   mqtt::ClientOptions broker;  // host, port and the ingest identity's TLS files; client_id is a prefix
   int connections = 16;
   size_t max_batch = 512;
+  size_t max_route_backlog = 8192;  // committed messages the router may be behind before commits wait
+  size_t max_route_batch = 4096;    // messages the router hands the sinks at most per call
   AdmissionOptions admission;
   // Where the pipeline's metrics go (cw_ingest_*, cw_publish_to_cloud_seconds,
   // cw_store_commit_seconds; see docs/observability.md); nullptr: a registry of its own.

@@ -83,6 +83,15 @@ std::string StorePrefix(const StoreId& store) {
   PutShort(k, store.str());
   return k;
 }
+// The outbox key: received_at ‖ cart ‖ seq, so the outbox lists in arrival order.
+std::string UnroutedKey(const TelemetryEvent& e) {
+  std::string key;
+  PutBe64(key, Micros(e.received_at));
+  key += e.cart.str();
+  PutBe64(key, e.seq);
+  return key;
+}
+
 std::string SeqKey(const CartId& cart, uint64_t seq) {
   std::string k = cart.str();
   PutBe64(k, seq);
@@ -198,7 +207,13 @@ class KvTelemetryStore final : public TelemetryStore {
 
   Status Commit(const TelemetryBatch& batch) override {
     std::vector<OrderedKv::Put> puts;
-    puts.reserve(batch.events.size() * 3 + batch.rejects.size() * 2);
+    puts.reserve(batch.events.size() * 3 + batch.unrouted.size() + batch.rejects.size() * 2);
+    for (size_t i : batch.unrouted) {
+      if (i >= batch.events.size()) return InvalidArgument("telemetry: unrouted index past the batch's events");
+      // The value points at the event: its expiry (so the entry expires with it) and its key.
+      const TelemetryEvent& e = batch.events[i];
+      puts.push_back({OrderedKv::kUnrouted, UnroutedKey(e), ExpiryValue(e.expires_at) + EventKey(e.cart, e.ts, e.seq)});
+    }
     for (const auto& e : batch.events) {
       std::string encoded = EncodeEvent(e);
       std::string sk = StorePrefix(e.store);
@@ -293,6 +308,38 @@ class KvTelemetryStore final : public TelemetryStore {
     std::string from = q.cart->str();
     return Paged<DeadLetter>(OrderedKv::kRejectsByCart, from, after.empty() ? PrefixEnd(from) : after,
                              /*reverse=*/true, q.limit, load);
+  }
+
+  Result<std::vector<TelemetryEvent>> Unrouted(size_t limit) override {
+    std::vector<TelemetryEvent> events;
+    Status inner = Status::Ok();
+    Time now = clock_.Now();
+    CW_RETURN_IF_ERROR(kv_->Scan(OrderedKv::kUnrouted, "", "", /*reverse=*/false, [&](std::string_view, std::string_view v) {
+      if (ValueExpiry(v) <= now) return true;
+      auto value = kv_->Get(OrderedKv::kEvents, std::string(v.substr(8)));
+      if (!value.ok()) {
+        inner = value.error();
+        return false;
+      }
+      if (!*value || ValueExpiry(**value) <= now) return true;
+      auto e = DecodeEvent(**value);
+      if (!e.ok()) {
+        inner = e.error();
+        return false;
+      }
+      events.push_back(std::move(*e));
+      return events.size() < limit;
+    }));
+    CW_RETURN_IF_ERROR(inner);
+    return events;
+  }
+
+  Status MarkRouted(const std::vector<const TelemetryEvent*>& events) override {
+    if (events.empty()) return Status::Ok();
+    std::vector<std::string> keys;
+    keys.reserve(events.size());
+    for (const TelemetryEvent* e : events) keys.push_back(UnroutedKey(*e));
+    return kv_->Erase(OrderedKv::kUnrouted, keys);
   }
 
   Status CompactExpired() override { return kv_->DropExpired(clock_.Now()); }

@@ -22,6 +22,12 @@ class MemoryKv final : public OrderedKv {
     return Status::Ok();
   }
 
+  Status Erase(Table table, const std::vector<std::string>& keys) override {
+    std::lock_guard lock(mu_);
+    for (const auto& k : keys) tables_[table].erase(k);
+    return Status::Ok();
+  }
+
   Result<std::optional<std::string>> Get(Table table, const std::string& key) override {
     std::lock_guard lock(mu_);
     auto it = tables_[table].find(key);
@@ -73,6 +79,7 @@ const char* OrderedKv::TableName(Table t) {
     case kBySeq: return "by_seq";
     case kRejects: return "rejects";
     case kRejectsByCart: return "rejects_by_cart";
+    case kUnrouted: return "unrouted";
     case kTableCount: break;
   }
   return "?";

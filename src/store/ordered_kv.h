@@ -22,7 +22,7 @@ namespace cw::store {
 
 class OrderedKv {
  public:
-  enum Table { kEvents, kByStore, kBySeq, kRejects, kRejectsByCart, kTableCount };
+  enum Table { kEvents, kByStore, kBySeq, kRejects, kRejectsByCart, kUnrouted, kTableCount };
   static const char* TableName(Table t);
 
   struct Put {
@@ -36,6 +36,9 @@ class OrderedKv {
 
   // Applies all puts atomically; durable (synced) when Ok returns.
   virtual Status Write(const std::vector<Put>& puts) = 0;
+  // Removes the keys (absent ones are no error), atomically but WITHOUT a sync: a crash may bring
+  // back the latest erases, so use it only where redoing what the key stood for is harmless.
+  virtual Status Erase(Table table, const std::vector<std::string>& keys) = 0;
   // The value under `key`, nullopt if absent.
   virtual Result<std::optional<std::string>> Get(Table table, const std::string& key) = 0;
   // Visits the keys in [from, to) — ascending, or descending when `reverse` — until `visit`

@@ -1,5 +1,7 @@
 // The RocksDB OrderedKv: one column family per table, synced write batches, and a compaction
 // filter that drops expired values — TTL without a cron job.
+#include <algorithm>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/filter_policy.h>
@@ -63,9 +65,18 @@ class RocksKv final : public OrderedKv {
     table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
     table.cache_index_and_filter_blocks = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
+    // A read-only open cannot create a table that a newer release added: it opens the tables the
+    // store has and reads the others as empty.
+    std::vector<std::string> existing;
+    if (read_only) CW_RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &existing), "open " + path));
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+    std::vector<int> table_of_family = {-1};
     for (int t = 0; t < kTableCount; ++t) {
+      if (read_only && std::find(existing.begin(), existing.end(), TableName(static_cast<Table>(t))) == existing.end()) {
+        continue;
+      }
+      table_of_family.push_back(t);
       rocksdb::ColumnFamilyOptions cf;
       cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
       cf.compaction_filter = &kv->filter_;
@@ -77,12 +88,14 @@ class RocksKv final : public OrderedKv {
                             : rocksdb::DB::Open(db_options, path, families, &handles, &db);
     CW_RETURN_IF_ERROR(FromRocks(opened, "open " + path));
     kv->db_.reset(db);
-    kv->handles_ = handles;
+    kv->families_ = handles;
+    kv->tables_.assign(kTableCount, nullptr);
+    for (size_t i = 1; i < handles.size(); ++i) kv->tables_[static_cast<size_t>(table_of_family[i])] = handles[i];
     return std::unique_ptr<OrderedKv>(std::move(kv));
   }
 
   ~RocksKv() override {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : families_) db_->DestroyColumnFamilyHandle(h);
     db_.reset();
   }
 
@@ -95,7 +108,15 @@ class RocksKv final : public OrderedKv {
     return FromRocks(db_->Write(wo, &batch), "write");
   }
 
+  Status Erase(Table table, const std::vector<std::string>& keys) override {
+    if (read_only_) return FailedPrecondition("telemetry store opened read-only");
+    rocksdb::WriteBatch batch;
+    for (const auto& k : keys) batch.Delete(cf(table), k);
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "erase");
+  }
+
   Result<std::optional<std::string>> Get(Table table, const std::string& key) override {
+    if (!cf(table)) return std::optional<std::string>();
     std::string value;
     auto s = db_->Get(rocksdb::ReadOptions(), cf(table), key, &value);
     if (s.IsNotFound()) return std::optional<std::string>();
@@ -104,7 +125,7 @@ class RocksKv final : public OrderedKv {
   }
 
   Status Scan(Table table, const std::string& from, const std::string& to, bool reverse, const Visitor& visit) override {
-    if (!to.empty() && to <= from) return Status::Ok();
+    if ((!to.empty() && to <= from) || !cf(table)) return Status::Ok();
     rocksdb::ReadOptions ro;
     rocksdb::Slice lower(from), upper(to);
     ro.iterate_lower_bound = &lower;
@@ -134,18 +155,20 @@ class RocksKv final : public OrderedKv {
     // A full manual compaction runs every table through the expiry filter.
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* h : handles_) CW_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, h, nullptr, nullptr), "compact"));
+    for (auto* h : families_) CW_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, h, nullptr, nullptr), "compact"));
     return Status::Ok();
   }
 
  private:
   explicit RocksKv(Clock& clock) : filter_(clock) {}
-  rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles_[static_cast<size_t>(t) + 1]; }
+  // nullptr for a table missing from a store opened read-only.
+  rocksdb::ColumnFamilyHandle* cf(Table t) const { return tables_[static_cast<size_t>(t)]; }
 
   ExpiryFilter filter_;  // before db_: the DB uses it until closed
   bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [0] is the default family
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;  // as opened; [0] is the default family
+  std::vector<rocksdb::ColumnFamilyHandle*> tables_;    // indexed by Table
 };
 
 }  // namespace

@@ -60,6 +60,9 @@ struct DeadLetter {
 struct TelemetryBatch {
   std::vector<TelemetryEvent> events;
   std::vector<DeadLetter> rejects;
+  // Indexes into `events` of those the ingest acknowledges before its sinks have them: the same
+  // commit lists them in the routing outbox (Unrouted) until MarkRouted.
+  std::vector<size_t> unrouted;
   bool empty() const { return events.empty() && rejects.empty(); }
 };
 
@@ -98,6 +101,15 @@ class TelemetryStore {
 
   // Dead letters, newest first, optionally for one cart and/or one reason.
   virtual Result<Page<DeadLetter>> Rejects(const RejectQuery& query) = 0;
+
+  // The routing outbox (a transactional outbox): up to `limit` events committed as `unrouted` and
+  // not yet marked routed, in the order they were received (so in commit order). After a crash
+  // this is what the ingest's sinks have still to see. An event that expired meanwhile is skipped.
+  virtual Result<std::vector<TelemetryEvent>> Unrouted(size_t limit) = 0;
+
+  // Takes events out of the outbox. Not synced: after a crash the latest ones may be listed again,
+  // which costs only a repeat of idempotent work. Events not in the outbox are ignored.
+  virtual Status MarkRouted(const std::vector<const TelemetryEvent*>& events) = 0;
 
   // Removes expired items now rather than whenever the engine gets to them (tests, and an
   // operator reclaiming space). Reads already ignore expired items.

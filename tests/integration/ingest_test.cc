@@ -14,6 +14,7 @@
 
 #include "core/files.h"
 #include "core/time_format.h"
+#include "crypto/hash.h"
 #include "crypto/key_store.h"
 #include "ingest/service.h"
 #include "pki/pki.h"
@@ -406,6 +407,31 @@ TEST_F(IngestTest, TheSimulatorsTrafficIsStoredExactlyOnce) {
     ASSERT_TRUE(state.ok()) << c.id.str() << " has no last-known state";
     EXPECT_FALSE(state->state.empty());
   }
+}
+
+// The sinks run after the acknowledgement; what a crash left in the routing outbox (stored and
+// acknowledged, never routed) reaches them when the ingest starts again, before new messages.
+TEST_F(IngestTest, WhatTheOutboxHoldsIsRoutedAtStart) {
+  const auto& cart = fleet_.carts()[0];
+  auto key = std::move(crypto::SoftKeyStore::OpenFile(cart.dir + "/device.key")).value();
+  std::string json = wire::ExampleEventJson(EventType::kSessionStart, cart.id, 7);
+  std::string payload = wire::JoinEnvelope(json, *key->Sign(json));
+  Time now = Clock::System().Now();
+  store::TelemetryEvent stored{.cart = cart.id, .store = *StoreId::Parse("STORE-001"), .seq = 7, .ts = now,
+                               .received_at = now, .expires_at = now + std::chrono::hours(24),
+                               .type = EventType::kSessionStart, .late = false, .digest = crypto::Sha256(payload),
+                               .body = payload};
+  {
+    // What the committer of a process killed before its router ran had written.
+    auto telemetry = std::move(store::Registry::WithBuiltinBackends().OpenTelemetry("rocksdb:" + fleet_.data_dir() + "/telemetry")).value();
+    ASSERT_TRUE(telemetry->Commit({.events = {stored}, .unrouted = {0}}).ok());
+  }
+  auto session = *SessionId::Parse(wire::kExampleSessionId);
+  IngestRig rig(fleet_);
+  auto projected = rig.entities().GetSession(session);
+  ASSERT_TRUE(projected.ok()) << projected.error().ToString();
+  EXPECT_EQ(projected->cart, cart.id);
+  EXPECT_TRUE(rig.telemetry().Unrouted(10)->empty());
 }
 
 }  // namespace

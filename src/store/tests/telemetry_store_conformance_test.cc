@@ -2,6 +2,8 @@
 // adding one line to kBackends.
 #include <gtest/gtest.h>
 
+#include <rocksdb/db.h>
+
 #include <thread>
 
 #include "core/time_format.h"
@@ -241,6 +243,62 @@ TEST_P(TelemetryStoreConformance, CommittedDataSurvivesReopening) {
   EXPECT_EQ(store_->Rejects({})->items.size(), 1u);
 }
 
+TEST_P(TelemetryStoreConformance, UnroutedEventsAreListedInArrivalOrderUntilMarkedRouted) {
+  // Arrival (received_at) order differs from device-time order on purpose: a late replay.
+  auto late = Event(kCartB, kStore1, 5, kT0 - std::chrono::minutes(30));
+  late.received_at = kT0 + std::chrono::seconds(2);
+  TelemetryBatch first{.events = {Event(kCartA, kStore1, 1, kT0), Event(kCartA, kStore1, 2, kT0), late},
+                       .rejects = {},
+                       .unrouted = {0, 2}};  // seq 2 was routed before its acknowledgement
+  ASSERT_TRUE(store_->Commit(first).ok());
+  ASSERT_TRUE(store_->Commit({.events = {Event(kCartA, kStore1, 3, kT0 + std::chrono::seconds(5))}, .unrouted = {0}}).ok());
+
+  auto listed = store_->Unrouted(10);
+  ASSERT_TRUE(listed.ok()) << listed.error().ToString();
+  EXPECT_EQ(Seqs(*listed), (std::vector<uint64_t>{1, 5, 3}));
+  EXPECT_EQ((*listed)[1].cart, kCartB);
+  EXPECT_EQ((*listed)[1].body, late.body);
+  EXPECT_EQ((*listed)[1].digest, late.digest);
+  EXPECT_EQ(Seqs(*store_->Unrouted(2)), (std::vector<uint64_t>{1, 5}));
+
+  ASSERT_TRUE(store_->MarkRouted({&(*listed)[0], &(*listed)[1]}).ok());
+  EXPECT_EQ(Seqs(*store_->Unrouted(10)), (std::vector<uint64_t>{3}));
+  ASSERT_TRUE(store_->MarkRouted({&(*listed)[2], &(*listed)[2]}).ok()) << "marking twice is harmless";
+  EXPECT_TRUE(store_->Unrouted(10)->empty());
+  // The outbox only points at the events: they stay stored.
+  EXPECT_EQ(store_->NewestForCart(kCartA, 10, "")->items.size(), 3u);
+}
+
+TEST_P(TelemetryStoreConformance, AnUnroutedEventThatExpiredIsNoLongerListed) {
+  ASSERT_TRUE(store_->Commit({.events = {Event(kCartA, kStore1, 1, kT0, std::chrono::hours(2)),
+                                         Event(kCartA, kStore1, 2, kT0, std::chrono::hours(48))},
+                              .unrouted = {0, 1}})
+                  .ok());
+  clock_.Set(kT0 + std::chrono::hours(3));
+  EXPECT_EQ(Seqs(*store_->Unrouted(10)), (std::vector<uint64_t>{2}));
+  ASSERT_TRUE(store_->CompactExpired().ok());
+  EXPECT_EQ(Seqs(*store_->Unrouted(10)), (std::vector<uint64_t>{2}));
+}
+
+TEST_P(TelemetryStoreConformance, AnUnroutedIndexOutsideTheBatchIsRefusedAndNothingLands) {
+  auto st = store_->Commit({.events = {Event(kCartA, kStore1, 1, kT0)}, .unrouted = {1}});
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store_->NewestForCart(kCartA, 10, "")->items.empty());
+}
+
+TEST_P(TelemetryStoreConformance, TheOutboxSurvivesReopening) {
+  if (!GetParam().persistent) GTEST_SKIP() << "an in-memory backend keeps nothing";
+  ASSERT_TRUE(store_->Commit({.events = {Event(kCartA, kStore1, 1, kT0), Event(kCartA, kStore1, 2, kT0)},
+                              .unrouted = {0, 1}})
+                  .ok());
+  Open();
+  auto listed = *store_->Unrouted(10);
+  ASSERT_EQ(Seqs(listed), (std::vector<uint64_t>{1, 2}));
+  ASSERT_TRUE(store_->MarkRouted({&listed[0]}).ok());
+  Open();
+  EXPECT_EQ(Seqs(*store_->Unrouted(10)), (std::vector<uint64_t>{2}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryStoreConformance, ::testing::ValuesIn(kBackends),
                          BackendName);
 
@@ -276,6 +334,35 @@ TEST(RocksTelemetryStore, AWindowStillReadsIndexEntriesWrittenBeforeTheyCarriedT
   EXPECT_EQ(page->items[0].seq, 3u);
   EXPECT_EQ(page->items[0].body, e.body);
   EXPECT_EQ(page->items[0].digest, e.digest);
+}
+
+// A reader (an operator command, read-only) may open a store written by an older release that had
+// no outbox table yet: it reads what is there and sees an empty outbox.
+TEST(RocksTelemetryStore, AReadOnlyOpenReadsAStoreThatPredatesTheOutbox) {
+  testing::TempDir tmp;
+  ManualClock clock{kT0};
+  std::string dir = tmp.path() + "/telemetry";
+  {
+    auto store = OpenRocksTelemetryStore(dir, clock);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    ASSERT_TRUE((*store)->Commit({.events = {Event(kCartA, kStore1, 3, kT0)}}).ok());
+  }
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, {}}};
+    for (int t = 0; t < OrderedKv::kTableCount; ++t) families.push_back({OrderedKv::TableName(static_cast<OrderedKv::Table>(t)), {}});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->DropColumnFamily(handles[1 + OrderedKv::kUnrouted]).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto store = OpenRocksTelemetryStore(dir, clock, OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_EQ(Seqs((*store)->NewestForCart(kCartA, 10, "")->items), (std::vector<uint64_t>{3}));
+  auto unrouted = (*store)->Unrouted(10);
+  ASSERT_TRUE(unrouted.ok()) << unrouted.error().ToString();
+  EXPECT_TRUE(unrouted->empty());
 }
 
 }  // namespace

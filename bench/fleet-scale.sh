@@ -7,9 +7,11 @@
 # Provisions CARTS carts once (var/bench/fleet-scale, reused), starts the managed broker and
 # `cartwright serve`, and runs `cartsim load` (one TLS session per cart, RATE signed msgs/s over the
 # fleet for SECONDS). Reports the connect rate, the peak RSS of the broker, of cartwright and of
-# the driver; a third of the way in it restarts the broker (SIGTERM, then the same port again) and
+# the drivers; a third of the way in it restarts the broker (SIGTERM, then the same port again) and
 # reports how long until every cart was re-admitted and how many events were lost: every message
-# the driver planned must be stored by serve exactly once.
+# the drivers planned must be stored by serve exactly once. A driver holds three file descriptors
+# per cart (libmosquitto keeps a socket pair per client besides the socket), so the fleet is split
+# between as many `cartsim load` processes as the open-file limit needs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/build/release/bin
@@ -26,22 +28,34 @@ bench_platform "$DATA" "$CARTS"
 broker_pid() { pgrep -f "mosquitto -c $DATA/broker" | head -1; }
 stored0=$(stored_now "$DATA")
 
-echo "== $CARTS carts, $CONNECT_RATE connects/s, then $RATE msgs/s for ${SECONDS_RUN}s with a broker restart"
-"$BIN/cartsim" load --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --max-carts "$CARTS" --rate "$RATE" \
-  --duration "${SECONDS_RUN}s" --connect-rate "$CONNECT_RATE" --json >"$OUT/load.json" 2>"$OUT/load.err" &
-LOAD=$!
+most=$(( ($(ulimit -n) - 64) / 3 ))
+DRIVERS=$(( (CARTS + most - 1) / most ))
+per_driver=$(( (CARTS + DRIVERS - 1) / DRIVERS ))
+echo "== $CARTS carts ($DRIVERS driver process(es)), $CONNECT_RATE connects/s, then $RATE msgs/s for ${SECONDS_RUN}s with a broker restart"
+LOADS=()
+rm -f "$OUT"/load*  # the restart waits for "publishing" in these: never read a previous run's
+for i in $(seq 0 $((DRIVERS - 1))); do
+  skip=$((i * per_driver)); n=$(( CARTS - skip < per_driver ? CARTS - skip : per_driver ))
+  "$BIN/cartsim" load --carts "$DATA/carts" --broker "mqtts://127.0.0.1:$PORT" --skip-carts $skip --max-carts $n \
+    --rate "$(python3 -c "print($RATE * $n / $CARTS)")" --duration "${SECONDS_RUN}s" \
+    --connect-rate "$(( CONNECT_RATE * n / CARTS ))" --sign-threads $(( DRIVERS > 1 ? 1 : 2 )) \
+    --json >"$OUT/load-$i.json" 2>"$OUT/load-$i.err" &
+  LOADS+=($!)
+done
+LOAD="${LOADS[*]}"
 declare -A PEAK=([broker]=0 [serve]=0 [driver]=0)
-peak() {  # peak NAME PID
-  local kb
-  kb=$(rss_kb "$2")
-  [ "${kb:-0}" -gt "${PEAK[$1]}" ] && PEAK[$1]=$kb
+peak() {  # peak NAME PID...: the largest sum of the processes' RSS seen
+  local kb=0 pid
+  for pid in "${@:2}"; do kb=$((kb + $(rss_kb "$pid"))); done
+  [ "$kb" -gt "${PEAK[$1]}" ] && PEAK[$1]=$kb
   true
 }
+running() { local pid; for pid in "${LOADS[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
 restarted=0
 publishing_at=""
-while kill -0 $LOAD 2>/dev/null; do
-  peak broker "$(broker_pid)"; peak serve $SERVE; peak driver $LOAD
-  if [ -z "$publishing_at" ] && grep -q "publishing" "$OUT/load.err"; then publishing_at=$SECONDS; fi
+while running; do
+  peak broker "$(broker_pid)"; peak serve $SERVE; peak driver "${LOADS[@]}"
+  if [ -z "$publishing_at" ] && grep -qs "publishing" "$OUT"/load-*.err; then publishing_at=$SECONDS; fi
   if [ $restarted = 0 ] && [ -n "$publishing_at" ] && [ $((SECONDS - publishing_at)) -ge $((SECONDS_RUN / 3)) ]; then
     echo "restarting the broker"
     kill -TERM $BROKER; wait $BROKER 2>/dev/null || true
@@ -50,11 +64,21 @@ while kill -0 $LOAD 2>/dev/null; do
   fi
   sleep 1
 done
-wait $LOAD || { echo "cartsim load failed:"; cat "$OUT/load.err"; exit 1; }
+for i in "${!LOADS[@]}"; do
+  wait "${LOADS[$i]}" || { echo "cartsim load $i failed:"; cat "$OUT/load-$i.err"; exit 1; }
+done
 LOAD=""
 wait_drained "$DATA" >/dev/null  # serve takes what the broker still holds for it
 stored=$(( $(stored_now "$DATA") - stored0 ))
-cat "$OUT/load.err" | sed 's/^/  /'
+cat "$OUT"/load-*.err | sed 's/^/  /'
+python3 - "$OUT"/load-*.json >"$OUT/load.json" <<'PY'
+import json, sys
+runs = [json.load(open(p)) for p in sys.argv[1:]]
+total = {k: sum(r[k] for r in runs) for k in ("carts", "connected", "planned", "published", "acknowledged", "outages")}
+total["connect_seconds"] = max(r["connect_seconds"] for r in runs)
+total["longest_outage_seconds"] = max(r["longest_outage_seconds"] for r in runs)
+print(json.dumps(total))
+PY
 CW_BENCH_RESULTS=$ROOT/bench/results.py python3 - "$OUT/load.json" "$stored" "${PEAK[broker]}" "${PEAK[serve]}" "${PEAK[driver]}" "$CONNECT_RATE" <<'PY'
 import json, os, subprocess, sys
 r = json.load(open(sys.argv[1]))
@@ -72,7 +96,7 @@ if os.environ.get("CW_BENCH_FIGURES"):
     rec("connect rate", f"{rate:.0f}", "carts/s", "--note", f"asked {asked}/s; {r['connect_seconds']:.1f} s for all")
     rec("peak RSS: broker", f"{broker / 1024:.0f}", "MB", "--note", f"{broker / max(1, r['carts']):.0f} KB per cart")
     rec("peak RSS: cartwright serve", f"{serve / 1024:.0f}", "MB")
-    rec("peak RSS: load driver", f"{driver / 1024:.0f}", "MB", "--note", "holds every pre-signed message")
+    rec("peak RSS: load drivers", f"{driver / 1024:.0f}", "MB", "--note", "all driver processes; they hold every pre-signed message")
     rec("reconnect storm: time to re-admit every cart", f"{r['longest_outage_seconds']:.1f}", "s",
         "--note", "broker restarted (SIGTERM, same port) under load; carts back off 1 s doubling, full jitter")
     rec("reconnect storm: events lost", str(lost), "events", "--target", "0",

@@ -98,15 +98,17 @@ bench_platform() {
   mkdir -p "$OUT"
 }
 
-# bench_stop: the driver, then serve (given 15 s to finish its batch and disconnect, then killed),
-# then the broker.
+# bench_stop: the driver(s), then serve (given 15 s to finish its batch and disconnect, then
+# killed), then the broker. Runs from the EXIT trap, so errexit is off here: a process that is
+# already gone must not stop the others being stopped.
 bench_stop() {
-  [ -n "${LOAD:-}" ] && kill -TERM "$LOAD" 2>/dev/null
+  set +e
+  [ -n "${LOAD:-}" ] && kill -TERM $LOAD 2>/dev/null  # one pid or several
   if [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null; then
     for _ in $(seq 1 150); do kill -0 "$SERVE" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SERVE" 2>/dev/null
   fi
-  kill -TERM "$BROKER" 2>/dev/null
+  [ -n "${BROKER:-}" ] && kill -TERM "$BROKER" 2>/dev/null
   wait 2>/dev/null
   true
 }

@@ -29,6 +29,8 @@ struct Work {
   // redelivery, which is routed again.
   bool ack_after_route = false;
   bool done = false;  // guarded by Impl::mu: the session thread may acknowledge
+  // Its own, so a commit wakes only the sessions it released, not all of them.
+  std::condition_variable done_cv;
 };
 using WorkPtr = std::shared_ptr<Work>;
 
@@ -127,7 +129,7 @@ struct Service::Impl {
   std::thread committer, router;
 
   mutable std::mutex mu;
-  std::condition_variable work_cv, done_cv, route_cv, route_space_cv;
+  std::condition_variable work_cv, route_cv, route_space_cv;
   std::deque<WorkPtr> queue;        // guarded by mu: admitted messages for the committer
   std::deque<Committed> to_route;   // guarded by mu: committed batches for the router
   size_t route_backlog = 0;         // guarded by mu: messages in to_route
@@ -182,7 +184,7 @@ struct Service::Impl {
     std::unique_lock lock(mu);
     queue.push_back(w);
     work_cv.notify_one();
-    done_cv.wait(lock, [&] { return w->done; });
+    w->done_cv.wait(lock, [&] { return w->done; });
   }
 
   void PublishNotice(const CartId& cart, const wire::Rejection& r, const std::string& topic, Time received_at) {
@@ -218,13 +220,21 @@ struct Service::Impl {
           PublishNotice(*w->refused->notify, w->refused->rejection, w->topic, w->received_at);
         }
       }
+      std::vector<WorkPtr> released;
       {
-        std::unique_lock lock(mu);
-        for (const WorkPtr& w : c.batch) w->done = !w->ack_after_route;
+        std::lock_guard lock(mu);
+        for (const WorkPtr& w : c.batch) {
+          if (w->ack_after_route) continue;
+          w->done = true;
+          released.push_back(w);
+        }
         route_backlog += c.batch.size();
         to_route.push_back(std::move(c));
-        route_cv.notify_one();
-        done_cv.notify_all();
+      }
+      route_cv.notify_one();
+      for (const WorkPtr& w : released) w->done_cv.notify_one();
+      {
+        std::unique_lock lock(mu);
         route_space_cv.wait(lock, [&] { return route_backlog < options.max_route_backlog; });
       }
     }
@@ -329,14 +339,18 @@ struct Service::Impl {
       Status marked = telemetry.MarkRouted(unrouted);
       if (!marked.ok()) log::Warn("ingest.outbox_mark_failed", {{"error", marked.ToString()}});
       for (const Committed& c : jobs) Finish(c);
+      std::vector<WorkPtr> released;
       {
         std::lock_guard lock(mu);
         for (const Committed& c : jobs) {
-          for (const WorkPtr& w : c.batch) w->done = true;
+          for (const WorkPtr& w : c.batch) {
+            if (!w->done) released.push_back(w);
+            w->done = true;
+          }
           route_backlog -= c.batch.size();
         }
       }
-      done_cv.notify_all();
+      for (const WorkPtr& w : released) w->done_cv.notify_one();
       route_space_cv.notify_all();
     }
   }

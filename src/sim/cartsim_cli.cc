@@ -167,6 +167,10 @@ int RunCartsim(int argc, char** argv) {
   load->add_option("--carts", load_options.carts_dir, "Directory of CART-xxxxxx/ folders (from `cartwright provision`)")
       ->required();
   load->add_option("--broker", load_broker, "Broker URL")->capture_default_str();
+  load->add_option("--skip-carts", load_options.skip_carts,
+                   "Leave out the first this many carts (in id order), so several drivers split one fleet")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   load->add_option("--max-carts", load_options.max_carts, "Use at most this many carts (0: all)")->capture_default_str();
   load->add_option("--rate", load_options.rate, "Messages per second over the fleet (0: as fast as the broker takes them)")
       ->capture_default_str()

@@ -28,6 +28,7 @@ namespace cw::sim {
 struct LoadOptions {
   std::string carts_dir;     // CART-xxxxxx/ directories as written by `cartwright provision`
   SessionOptions broker;     // host/port; per-cart TLS files are filled from carts_dir
+  int skip_carts = 0;        // leave out the first this many (in id order): drivers split a fleet
   int max_carts = 0;         // use at most this many carts (0: all)
   double rate = 10'000;      // messages per second over the fleet; 0: open mode
   Duration duration = std::chrono::seconds(60);  // of publishing

@@ -629,5 +629,29 @@ TEST(LoadDriver, PublishesEveryPreSignedMessageOnItsScheduleAndNeverReusesASeq) 
   EXPECT_EQ(last.size(), 5u);
 }
 
+// One driver process holds three file descriptors per cart, so a large fleet is split between
+// drivers: each takes its own carts.
+TEST(LoadDriver, DriversSplitAFleetBySkippingCarts) {
+  testing::BrokerFleet fleet(4);
+  Received rx;
+  auto ingest = Listen(fleet, rx, "$share/ingest/carts/+/events/+");
+  sim::LoadOptions o;
+  o.carts_dir = fleet.data_dir() + "/carts";
+  o.broker.port = fleet.port();
+  o.rate = 40;
+  o.duration = std::chrono::seconds(1);
+  o.skip_carts = 1;
+  o.max_carts = 2;
+  auto run = sim::RunLoad(o, nullptr, nullptr);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  EXPECT_EQ(run->carts, 2);
+  for (int i = 0; i < 200 && rx.size() < run->acknowledged; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::set<std::string> carts;
+  for (const auto& [cart, fields] : CheckSignedAndOrdered(fleet, rx)) carts.insert(cart);
+  EXPECT_EQ(carts, (std::set<std::string>{fleet.carts()[1].id.str(), fleet.carts()[2].id.str()}));
+  o.skip_carts = 4;
+  EXPECT_EQ(sim::RunLoad(o, nullptr, nullptr).error().code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace cw

@@ -275,7 +275,12 @@ TEST_F(MonitorOverBroker, ConnectedCartsDropPagesAndResolvesWhenTheyReturn) {
   ASSERT_TRUE(WaitForAlarm("connected_carts_drop:resolved")) << Joined(AlarmHistory());
   talking = 0;
   chatter.join();
-  auto h = AlarmHistory();
+  // The chatter is garbage the ingest rejects, so a slow run may also (rightly) page on the ingest
+  // error rate: only this alarm's notifications are counted.
+  std::vector<std::string> h;
+  for (const auto& entry : AlarmHistory()) {
+    if (entry.rfind("connected_carts_drop:", 0) == 0) h.push_back(entry);
+  }
   EXPECT_EQ(h, (std::vector<std::string>{"connected_carts_drop:resolved", "connected_carts_drop:firing"}))
       << "one notification per change";
   for (auto& l : links) l.process->Stop(SIGKILL);

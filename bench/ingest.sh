@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ingest throughput and latency (DESIGN.md §6). Provisioned carts publish signed QoS-1 events
 # through the managed broker (mutual TLS, one session per cart) into `cartwright serve`, which
-# verifies, validates, deduplicates, stores durably (synced RocksDB) and runs its sinks before it
-# acknowledges — all on this machine. The load is `cartsim load`: every message signed before the
+# verifies, validates, deduplicates and stores durably (synced RocksDB) before it acknowledges,
+# then runs its sinks (projection, receipts, monitor) from the routing outbox; throughput counts
+# events once the sinks have them — all on this machine. The load is `cartsim load`: every message signed before the
 # clock starts, so the driver's CPU goes to TLS and MQTT only.
 #
 #   bench/ingest.sh [CARTS] [SECONDS] [RATE]      defaults: 2000 60 10000

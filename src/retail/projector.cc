@@ -47,7 +47,6 @@ std::vector<wire::EventType> Projector::Types() {
 }
 
 Status Projector::OnBatch(std::span<const ingest::RoutedEvent> events) {
-  uint64_t applied = 0, skipped = 0;
   // One activity row write per cart per batch, not per event: the ingest path pays for every
   // statement.
   std::map<CartId, store::CartActivity> activity;
@@ -66,33 +65,51 @@ Status Projector::OnBatch(std::span<const ingest::RoutedEvent> events) {
       a.fault_severity = Str(*e.doc, "severity");
     }
   }
-  Status st = entities_.Batch([&]() -> Status {
-    for (const auto& [cart, a] : activity) {
-      Status one = entities_.RecordCartActivity(a);
-      if (!one.ok() && !ingest::EventIsAtFault(one)) return one;
-    }
-    for (const auto& e : events) {
-      Status one = Apply(*e.event, *e.doc);
-      if (one.ok()) {
-        ++applied;
-      } else if (ingest::EventIsAtFault(one)) {
-        ++skipped;
-        log::Warn("projector.skipped", {{"cart", e.event->cart.str()}, {"seq", std::to_string(e.event->seq)},
-                                        {"error", one.ToString()}});
-      } else {
-        return one;
-      }
-    }
-    return Status::Ok();
-  });
-  if (st.ok()) {
-    applied_ += applied;
-    skipped_ += skipped;
+  std::vector<store::ProjectedFact> facts;
+  std::vector<const ingest::RoutedEvent*> source;  // the event each fact came from (null: activity)
+  facts.reserve(activity.size() + events.size());
+  for (auto& [cart, a] : activity) {
+    facts.emplace_back(std::move(a));
+    source.push_back(nullptr);
   }
-  return st;
+  uint64_t skipped = 0;
+  auto skip = [&](const ingest::RoutedEvent& e, const Status& why) {
+    ++skipped;
+    log::Warn("projector.skipped",
+              {{"cart", e.event->cart.str()}, {"seq", std::to_string(e.event->seq)}, {"error", why.ToString()}});
+  };
+  for (const auto& e : events) {
+    auto fact = FactOf(*e.event, *e.doc);
+    if (!fact.ok()) {
+      if (!ingest::EventIsAtFault(fact.error())) return fact.error();
+      skip(e, fact.error());
+    } else if (*fact) {
+      facts.push_back(std::move(**fact));
+      source.push_back(&e);
+    }
+  }
+  CW_ASSIGN_OR_RETURN(std::vector<Status> verdicts, entities_.RecordFacts(facts));
+  uint64_t applied = events.size() - skipped;
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    // An unregistered cart's activity is refused with its events, which say so.
+    if (verdicts[i].ok() || !source[i]) continue;
+    --applied;
+    skip(*source[i], verdicts[i]);
+  }
+  applied_ += applied;
+  skipped_ += skipped;
+  return Status::Ok();
 }
 
 Status Projector::Apply(const store::TelemetryEvent& e, const rapidjson::Value& doc) {
+  CW_ASSIGN_OR_RETURN(std::optional<store::ProjectedFact> fact, FactOf(e, doc));
+  if (!fact) return Status::Ok();
+  CW_ASSIGN_OR_RETURN(std::vector<Status> verdicts, entities_.RecordFacts(std::span(&*fact, 1)));
+  return verdicts[0];
+}
+
+Result<std::optional<store::ProjectedFact>> Projector::FactOf(const store::TelemetryEvent& e,
+                                                             const rapidjson::Value& doc) {
   using wire::EventType;
   switch (e.type) {
     case EventType::kHealth: {
@@ -108,11 +125,11 @@ Status Projector::Apply(const store::TelemetryEvent& e, const rapidjson::Value& 
       auto location = doc.FindMember("location");
       s.location_json = location != doc.MemberEnd() ? Compact(location->value) : "{}";
       s.firmware = Str(doc, "fw");
-      return entities_.RecordCartState(s);
+      return std::optional<store::ProjectedFact>(std::move(s));
     }
     case EventType::kSessionStart: {
       CW_ASSIGN_OR_RETURN(SessionId session, SessionOf(doc));
-      return entities_.RecordSessionStart({session, e.cart, e.store, e.seq, e.ts});
+      return std::optional<store::ProjectedFact>(store::SessionStartFact{session, e.cart, e.store, e.seq, e.ts});
     }
     case EventType::kScan: {
       CW_ASSIGN_OR_RETURN(SessionId session, SessionOf(doc));
@@ -134,7 +151,7 @@ Status Projector::Apply(const store::TelemetryEvent& e, const rapidjson::Value& 
         return item.error();
       }
       f.weight_mismatch = WeightMismatch(f.weight_delta_g, f.expected_weight_g, f.qty);
-      return entities_.RecordScan(f);
+      return std::optional<store::ProjectedFact>(std::move(f));
     }
     case EventType::kSessionEnd: {
       CW_ASSIGN_OR_RETURN(SessionId session, SessionOf(doc));
@@ -157,15 +174,15 @@ Status Projector::Apply(const store::TelemetryEvent& e, const rapidjson::Value& 
         f.payment = store::PaymentRecord{Str(payment->value, "auth_token"),
                                          GetInt(payment->value, "amount_cents").value_or(0), "authorized", e.ts};
       }
-      return entities_.RecordSessionEnd(f);
+      return std::optional<store::ProjectedFact>(std::move(f));
     }
     case EventType::kFault: {
-      if (!GetString(doc, "session_id")) return Status::Ok();  // a cart fault, not a session's
+      if (!GetString(doc, "session_id")) return std::optional<store::ProjectedFact>();  // a cart fault, not a session's
       CW_ASSIGN_OR_RETURN(SessionId session, SessionOf(doc));
-      return entities_.RecordSessionFault({session, e.cart, e.store, e.seq, e.ts, Str(doc, "code")});
+      return std::optional<store::ProjectedFact>(store::SessionFaultFact{session, e.cart, e.store, e.seq, e.ts, Str(doc, "code")});
     }
     default:
-      return Status::Ok();
+      return std::optional<store::ProjectedFact>();
   }
 }
 

@@ -31,18 +31,22 @@ class Projector final : public ingest::EventSink {
   // The event types it consumes (health, session-start, scan, session-end, fault).
   static std::vector<wire::EventType> Types();
 
-  // Writes the whole share of a batch in one entity-store transaction, with each cart's activity
-  // (last seen, newest fault) for the locator. Transient store trouble
-  // is returned (the ingest retries); an event the store refuses as inconsistent — a session id
-  // used by two carts — is logged and skipped.
+  // Writes the whole share of a batch with one EntityStore::RecordFacts (one transaction, each
+  // session re-derived once), with each cart's activity (last seen, newest fault) for the
+  // locator. Transient store trouble is returned (the ingest retries); an event the store refuses
+  // as inconsistent — a session id used by two carts — is logged and skipped.
   Status OnBatch(std::span<const ingest::RoutedEvent> events) override;
 
-  // One event (outside a batch).
+  // One event (outside a batch): Ok, or why the store refused it.
   Status Apply(const store::TelemetryEvent& event, const rapidjson::Value& doc);
 
   ProjectorStats stats() const { return {applied_.load(), skipped_.load()}; }
 
  private:
+  // The fact an event projects to (none for a cart fault or a type it does not consume). A
+  // scan's weight is judged here, against the store's catalog.
+  Result<std::optional<store::ProjectedFact>> FactOf(const store::TelemetryEvent& e, const rapidjson::Value& doc);
+
   store::EntityStore& entities_;
   std::atomic<uint64_t> applied_{0}, skipped_{0};
 };

@@ -97,7 +97,7 @@ Status ReceiptWriter::Write(const store::TelemetryEvent& end, const rapidjson::V
   CW_ASSIGN_OR_RETURN(crypto::Signature sig, signer_.Sign(payload));
   wire::JsonBuilder blob;
   blob.Field("v", 1).Field("payload", payload).Field("alg", "ES256")
-      .Field("key", signer_.public_key().Fingerprint())
+      .Field("key", signer_fingerprint_)
       .Field("signature", Base64UrlEncode(std::span<const uint8_t>(sig.data(), sig.size())));
   Status st = blobs_.PutIfAbsent(key, blob.Finish());
   return st.code() == Code::kAlreadyExists ? Status::Ok() : st;

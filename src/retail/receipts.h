@@ -27,7 +27,7 @@ class ReceiptWriter final : public ingest::EventSink {
  public:
   // `signer` is the cloud's signing key (the command key carts pin).
   ReceiptWriter(store::EntityStore& entities, store::BlobStore& blobs, crypto::KeyStore& signer)
-      : entities_(entities), blobs_(blobs), signer_(signer) {}
+      : entities_(entities), blobs_(blobs), signer_(signer), signer_fingerprint_(signer.public_key().Fingerprint()) {}
 
   // Add for session-end, after the Projector. Writes a receipt for each completed session; a
   // receipt already written (a redelivery) is left as it is.
@@ -40,6 +40,7 @@ class ReceiptWriter final : public ingest::EventSink {
   store::EntityStore& entities_;
   store::BlobStore& blobs_;
   crypto::KeyStore& signer_;
+  std::string signer_fingerprint_;  // computed once: it costs a DER encoding and a hash
 };
 
 }  // namespace cw::retail

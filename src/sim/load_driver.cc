@@ -159,7 +159,9 @@ Result<LoadReport> RunLoad(const LoadOptions& o, const std::atomic<bool>* stop, 
     CW_ASSIGN_OR_RETURN(c->key, crypto::SoftKeyStore::OpenFile(dir + "/device.key"));
     CW_RETURN_IF_ERROR(MakeDirs(dir + "/flash", 0700));
     CW_ASSIGN_OR_RETURN(c->seq, device::SeqCounter::Open(dir + "/flash/seq"));
-    c->rng = SeededRandom(o.seed * 1000003 + c->id.number() + c->seq->last());
+    // Distinct per (cart, run): a sum such as number + last seq would give cart n in one run the
+    // draws — and so the session ids — of cart n + 200 in the run before.
+    c->rng = SeededRandom((o.seed * 0x9E3779B97F4A7C15ull) ^ (uint64_t{c->id.number()} << 40) ^ c->seq->last());
     SessionOptions so = o.broker;
     so.ca_file = dir + "/ca.crt";
     so.cert_file = dir + "/device.crt";

@@ -30,6 +30,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/clock.h"
@@ -629,6 +630,10 @@ class RolloutLedger {
 
 class AuditLog;  // store/audit_log.h
 
+// What the ingest's projection writes: one event's fact, or one cart's activity over a batch.
+using ProjectedFact =
+    std::variant<CartActivity, CartState, SessionStartFact, ScanFact, SessionEndFact, SessionFaultFact>;
+
 class EntityStore : public DeviceRegistry,
                     public Catalog,
                     public SessionLedger,
@@ -645,6 +650,15 @@ class EntityStore : public DeviceRegistry,
   // and `fn` decides whether to go on. If `fn` returns an error nothing of it is kept. Other
   // threads' calls wait until it ends. The ingest's projection writes a whole batch this way.
   virtual Status Batch(const std::function<Status()>& fn) = 0;
+
+  // The projection's batch write: records `facts` in order as one transaction (one commit), and
+  // re-derives each session they touch once, at the end, instead of after every fact. The state
+  // it leaves is what RecordCartActivity, RecordCartState and the Record* calls would leave one
+  // by one, and so are the statuses it returns, one per fact: a fact the store refuses (its cart
+  // is not registered, its session is another cart's, a value the schema rejects) changes
+  // nothing and its error is at its index; the others are Ok. Backend trouble undoes the whole
+  // call and is returned instead.
+  virtual Result<std::vector<Status>> RecordFacts(std::span<const ProjectedFact> facts) = 0;
 };
 
 // The backends, also reachable through store::Registry ("sqlite:PATH", "postgresql://…").

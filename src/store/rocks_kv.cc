@@ -55,7 +55,9 @@ class RocksKv final : public OrderedKv {
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
-    db_options.max_open_files = 512;
+    // Every table file's reader kept open up to here (100M events are about 800 files); a reader
+    // evicted from RocksDB's table cache is re-opened, at the cost of its footer and top index.
+    db_options.max_open_files = 4096;
     db_options.keep_log_file_num = 4;
     // Bloom filters, so the dedup check of a new (cart, seq) — every accepted event asks — is
     // answered from memory instead of an index and data block per level; and one block cache for
@@ -65,6 +67,14 @@ class RocksKv final : public OrderedKv {
     table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
     table.cache_index_and_filter_blocks = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
+    // Partitioned indexes and filters: one index block per 64 MB table file is about 800 KB, and at
+    // 100M events they no longer fit the cache, so every query read and checked whole index blocks
+    // (p99 of a cart's newest 100 went from 0.3 ms at 1M to 5 ms at 100M). Partitions are 4 KB and
+    // only the small top level is pinned.
+    table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = 4096;
+    table.pin_top_level_index_and_filter = true;
     // A read-only open cannot create a table that a newer release added: it opens the tables the
     // store has and reads the others as empty.
     std::vector<std::string> existing;

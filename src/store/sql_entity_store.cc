@@ -3,7 +3,8 @@
 // Sessions are projected from facts. Each fact is kept in its own row keyed by the event that
 // carried it, and everything a reader sees (status, totals, flags) is re-derived from the facts by
 // Refresh() in the same transaction — a pure function of the set of facts, so any arrival order
-// and any duplicates give the same state.
+// and any duplicates give the same state, and a batch of facts (RecordFacts) can re-derive each
+// session once at its end rather than after every fact.
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -297,7 +298,11 @@ CREATE TABLE ota_opt_outs (
   at_us   BIGINT NOT NULL
 );
 )sql";
-  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}, {v6}, {v7}};
+  // A cart's open session, found without reading its whole history (a health report asks).
+  static const std::string v8 = R"sql(
+CREATE INDEX sessions_open_by_cart ON sessions (cart_id) WHERE end_seq IS NULL;
+)sql";
+  static const std::vector<sql::Migration> migrations = {{v1}, {v2}, {v3}, {v4}, {v5}, {v6}, {v7}, {v8}};
   return migrations;
 }
 
@@ -394,26 +399,7 @@ class SqlEntityStore final : public EntityStore {
     return max.number() + 1;
   }
 
-  Status RecordCartState(const CartState& s) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(RequireCart(tx, s.cart));
-      CW_RETURN_IF_ERROR(tx.Exec(
-          "INSERT INTO cart_state (cart_id, seq, reported_at_us, state, battery_pct, battery_mv, charging, link, "
-          "rssi_dbm, location_json, firmware) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-          "ON CONFLICT (cart_id) DO UPDATE SET seq = excluded.seq, reported_at_us = excluded.reported_at_us, "
-          "state = excluded.state, battery_pct = excluded.battery_pct, battery_mv = excluded.battery_mv, "
-          "charging = excluded.charging, link = excluded.link, rssi_dbm = excluded.rssi_dbm, "
-          "location_json = excluded.location_json, firmware = excluded.firmware WHERE cart_state.seq < excluded.seq",
-          {s.cart.str(), static_cast<int64_t>(s.seq), Micros(s.reported_at), s.state, int64_t{s.battery_pct},
-           int64_t{s.battery_mv}, int64_t{s.charging}, s.link, int64_t{s.rssi_dbm}, s.location_json, s.firmware})
-                             .status());
-      // A paused/resumed cart changes the status of its open session.
-      CW_ASSIGN_OR_RETURN(Rows open, tx.Query("SELECT id FROM sessions WHERE cart_id = $1 AND end_seq IS NULL",
-                                              {s.cart.str()}));
-      for (const auto& r : open) CW_RETURN_IF_ERROR(Refresh(tx, r.Text(0)));
-      return Status::Ok();
-    });
-  }
+  Status RecordCartState(const CartState& s) override { return RecordOne(s); }
 
   Result<CartState> GetCartState(const CartId& cart) override {
     CW_ASSIGN_OR_RETURN(Rows rows, db_->Query(
@@ -449,30 +435,7 @@ class SqlEntityStore final : public EntityStore {
     return m;
   }
 
-  Status RecordCartActivity(const CartActivity& a) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(RequireCart(tx, a.cart));
-      Value fault_at = a.fault_at ? Value(Micros(*a.fault_at)) : sql::Null();
-      return tx.Exec(
-          "INSERT INTO cart_activity (cart_id, last_seen_us, fault_code, fault_severity, fault_at_us, clock_offset_us, "
-          "clock_offset_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cart_id) DO UPDATE SET "
-          "last_seen_us = CASE WHEN excluded.last_seen_us > cart_activity.last_seen_us THEN excluded.last_seen_us "
-          "ELSE cart_activity.last_seen_us END, "
-          "fault_code = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_code ELSE cart_activity.fault_code END, "
-          "fault_severity = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_severity "
-          "ELSE cart_activity.fault_severity END, "
-          "fault_at_us = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_at_us ELSE cart_activity.fault_at_us END, "
-          "clock_offset_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_us "
-          "ELSE cart_activity.clock_offset_us END, "
-          "clock_offset_at_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_at_us "
-          "ELSE cart_activity.clock_offset_at_us END",
-          {a.cart.str(), Micros(a.last_seen_at), a.fault_at ? a.fault_code : std::string(),
-           a.fault_at ? a.fault_severity : std::string(), fault_at,
-           a.clock_offset && a.clock_offset_at ? Value(a.clock_offset->count()) : sql::Null(),
-           a.clock_offset && a.clock_offset_at ? Value(Micros(*a.clock_offset_at)) : sql::Null()})
-          .status();
-    });
-  }
+  Status RecordCartActivity(const CartActivity& a) override { return RecordOne(a); }
 
   Result<std::vector<CartOverview>> ListFleet(const FleetQuery& q) override {
     CW_ASSIGN_OR_RETURN(
@@ -583,76 +546,46 @@ class SqlEntityStore final : public EntityStore {
 
   // ---- SessionLedger -----------------------------------------------------------------------------
 
-  Status RecordSessionStart(const SessionStartFact& f) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
-      // Two starts for one session cannot happen on a correct cart; the lowest seq wins so the
-      // outcome does not depend on arrival order.
-      CW_RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET start_seq = $2, start_ts_us = $3 "
-                                 "WHERE id = $1 AND (start_seq IS NULL OR start_seq > $2)",
-                                 {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts)})
-                             .status());
-      return Refresh(tx, f.session.str());
-    });
-  }
+  Status RecordSessionStart(const SessionStartFact& f) override { return RecordOne(f); }
+  Status RecordScan(const ScanFact& f) override { return RecordOne(f); }
+  Status RecordSessionEnd(const SessionEndFact& f) override { return RecordOne(f); }
+  Status RecordSessionFault(const SessionFaultFact& f) override { return RecordOne(f); }
 
-  Status RecordScan(const ScanFact& f) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
-      CW_RETURN_IF_ERROR(InsertScan(tx, f.session.str(), f, std::nullopt));
-      CW_RETURN_IF_ERROR(Refresh(tx, f.session.str()));
-      // A scan that arrives after its session was merged (a dead cart's buffer draining late)
-      // is carried over too.
-      CW_ASSIGN_OR_RETURN(Rows merged, tx.Query("SELECT merged_into FROM sessions WHERE id = $1 AND merged_into IS NOT NULL",
-                                                {f.session.str()}));
-      if (!merged.empty()) {
-        CW_RETURN_IF_ERROR(InsertScan(tx, merged[0].Text(0), f, f.session));
-        CW_RETURN_IF_ERROR(Refresh(tx, merged[0].Text(0)));
+  Result<std::vector<Status>> RecordFacts(std::span<const ProjectedFact> facts) override {
+    std::vector<Status> verdicts(facts.size());
+    bool unforeseen = false;  // a write refused a fact its checks had let through
+    Status st = db_->Transact([&](Tx& tx) -> Status {
+      Projection pass(tx);
+      for (size_t i = 0; i < facts.size(); ++i) {
+        Status verdict = pass.Record(facts[i]);
+        if (!verdict.ok() && (pass.wrote() || !IsRefusal(verdict))) {
+          unforeseen = IsRefusal(verdict);
+          return verdict;
+        }
+        verdicts[i] = verdict;
+      }
+      Status finished = pass.Finish();
+      unforeseen = IsRefusal(finished);
+      return finished;
+    });
+    if (st.ok()) return verdicts;
+    if (!unforeseen) return st;
+    // Find the fact the database refused (a store it does not know, say) by giving every fact a
+    // savepoint of its own: slower, and only taken when the cheap checks were not enough.
+    st = db_->Transact([&](Tx&) -> Status {
+      for (size_t i = 0; i < facts.size(); ++i) {
+        Status verdict = db_->Transact([&](Tx& tx) -> Status {
+          Projection pass(tx);
+          CW_RETURN_IF_ERROR(pass.Record(facts[i]));
+          return pass.Finish();
+        });
+        if (!verdict.ok() && !IsRefusal(verdict)) return verdict;
+        verdicts[i] = verdict;
       }
       return Status::Ok();
     });
-  }
-
-  Status RecordSessionEnd(const SessionEndFact& f) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
-      CW_ASSIGN_OR_RETURN(int64_t won, tx.Exec(
-          "UPDATE sessions SET end_seq = $2, end_ts_us = $3, end_status = $4, claimed_item_count = $5, "
-          "claimed_total_cents = $6 WHERE id = $1 AND (end_seq IS NULL OR end_seq > $2)",
-          {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts), std::string(Name(f.status)),
-           int64_t{f.item_count}, f.total_cents}));
-      if (won > 0) {
-        CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM session_lines WHERE session_id = $1", {f.session.str()}).status());
-        for (size_t i = 0; i < f.items.size(); ++i) {
-          const LineItem& line = f.items[i];
-          CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO session_lines (session_id, line, sku, qty, price_cents) "
-                                     "VALUES ($1, $2, $3, $4, $5)",
-                                     {f.session.str(), static_cast<int64_t>(i), line.sku, int64_t{line.qty},
-                                      line.price_cents})
-                                 .status());
-        }
-        CW_RETURN_IF_ERROR(tx.Exec("DELETE FROM payments WHERE session_id = $1", {f.session.str()}).status());
-        if (f.payment) {
-          CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO payments (session_id, auth_token, amount_cents, status, ts_us) "
-                                     "VALUES ($1, $2, $3, $4, $5)",
-                                     {f.session.str(), f.payment->auth_token, f.payment->amount_cents,
-                                      f.payment->status, Micros(f.payment->ts)})
-                                 .status());
-        }
-      }
-      return Refresh(tx, f.session.str());
-    });
-  }
-
-  Status RecordSessionFault(const SessionFaultFact& f) override {
-    return db_->Transact([&](Tx& tx) -> Status {
-      CW_RETURN_IF_ERROR(EnsureSession(tx, f.session, f.cart, f.store, f.ts));
-      CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO session_faults (cart_id, seq, session_id, ts_us, code) "
-                                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cart_id, seq) DO NOTHING",
-                                 {f.cart.str(), static_cast<int64_t>(f.seq), f.session.str(), Micros(f.ts), f.code})
-                             .status());
-      return Refresh(tx, f.session.str());
-    });
+    if (!st.ok()) return st;
+    return verdicts;
   }
 
   Status IdentifySession(const SessionId& session, const CartId& cart, const StoreId& store, const AccountId& account,
@@ -660,15 +593,17 @@ class SqlEntityStore final : public EntityStore {
     return db_->Transact([&](Tx& tx) -> Status {
       CW_ASSIGN_OR_RETURN(Rows acc, tx.Query("SELECT 1 FROM accounts WHERE id = $1", {account.str()}));
       if (acc.empty()) return NotFound("account " + account.str() + " does not exist");
-      CW_RETURN_IF_ERROR(EnsureSession(tx, session, cart, store, ts));
+      Projection pass(tx);
+      CW_RETURN_IF_ERROR(pass.Touch(session, cart, store, ts));
       CW_ASSIGN_OR_RETURN(Rows cur, tx.Query("SELECT account_id FROM sessions WHERE id = $1", {session.str()}));
       if (!cur[0].IsNull(0)) {
-        if (cur[0].Text(0) == account.str()) return Status::Ok();
+        if (cur[0].Text(0) == account.str()) return pass.Finish();
         return FailedPrecondition("session " + session.str() + " is already identified as another customer");
       }
-      return tx.Exec("UPDATE sessions SET account_id = $2, identified_by = $3, customer_ref = $4 WHERE id = $1",
-                     {session.str(), account.str(), method, customer_ref})
-          .status();
+      CW_RETURN_IF_ERROR(tx.Exec("UPDATE sessions SET account_id = $2, identified_by = $3, customer_ref = $4 WHERE id = $1",
+                                 {session.str(), account.str(), method, customer_ref})
+                             .status());
+      return pass.Finish();
     });
   }
 
@@ -1405,53 +1340,230 @@ class SqlEntityStore final : public EntityStore {
     return Status::Ok();
   }
 
-  // Creates the session on its first fact; first_seen is the earliest fact's time whatever the
-  // order. A fact naming another cart than the session's is refused (a session id is the cart's).
-  static Status EnsureSession(Tx& tx, const SessionId& session, const CartId& cart, const StoreId& store, Time ts) {
-    CW_RETURN_IF_ERROR(RequireCart(tx, cart));
-    CW_RETURN_IF_ERROR(tx.Exec("INSERT INTO sessions (id, cart_id, store_id, first_seen_us, status) "
-                               "VALUES ($1, $2, $3, $4, 'active') ON CONFLICT (id) DO UPDATE SET first_seen_us = "
-                               "CASE WHEN excluded.first_seen_us < sessions.first_seen_us THEN excluded.first_seen_us "
-                               "ELSE sessions.first_seen_us END",
-                               {session.str(), cart.str(), store.str(), Micros(ts)})
-                           .status());
-    CW_ASSIGN_OR_RETURN(Rows owner, tx.Query("SELECT cart_id FROM sessions WHERE id = $1", {session.str()}));
-    if (owner[0].Text(0) != cart.str()) {
-      return FailedPrecondition("session " + session.str() + " belongs to " + owner[0].Text(0) + ", not " + cart.str());
+  // A fact the store refuses, as opposed to trouble with the store.
+  static bool IsRefusal(const Status& st) {
+    Code c = st.code();
+    return c == Code::kInvalidArgument || c == Code::kNotFound || c == Code::kFailedPrecondition ||
+           c == Code::kAlreadyExists;
+  }
+
+  // Projected facts written in one transaction. Each fact is checked before it writes anything,
+  // so a refused fact leaves no trace and a batch needs no savepoint per fact; the sessions the
+  // facts touch are re-derived once, by Finish, and the rows each check reads are remembered
+  // for the rest of the pass.
+  class Projection {
+   public:
+    explicit Projection(Tx& tx) : tx_(tx) {}
+
+    // Ok, or why the fact failed; wrote() then tells a refusal (nothing written, the pass may go
+    // on) from trouble after a write (the pass must be rolled back).
+    Status Record(const ProjectedFact& fact) {
+      wrote_ = false;
+      return std::visit([this](const auto& f) { return Apply(f); }, fact);
     }
-    return Status::Ok();
+    bool wrote() const { return wrote_; }
+
+    // The session's row, created by its first fact. first_seen becomes the earliest fact's time
+    // whatever the order. A fact naming another cart than the session's is refused (a session id
+    // is its cart's).
+    Status Touch(const SessionId& session, const CartId& cart, const StoreId& store, Time ts) {
+      CW_RETURN_IF_ERROR(RequireCart(cart));
+      auto it = sessions_.find(session.str());
+      if (it == sessions_.end()) {
+        CW_ASSIGN_OR_RETURN(Rows rows, tx_.Query("SELECT cart_id, merged_into, first_seen_us FROM sessions WHERE id = $1",
+                                                 {session.str()}));
+        SessionRow row{cart.str(), std::nullopt, Micros(ts), Micros(ts)};
+        if (!rows.empty()) {
+          row = {rows[0].Text(0), rows[0].OptText(1), rows[0].Int(2), rows[0].Int(2)};
+        }
+        if (row.cart != cart.str()) {
+          return FailedPrecondition("session " + session.str() + " belongs to " + row.cart + ", not " + cart.str());
+        }
+        if (rows.empty()) {
+          CW_RETURN_IF_ERROR(Exec("INSERT INTO sessions (id, cart_id, store_id, first_seen_us, status) "
+                                  "VALUES ($1, $2, $3, $4, 'active')",
+                                  {session.str(), cart.str(), store.str(), Micros(ts)}));
+        }
+        it = sessions_.emplace(session.str(), std::move(row)).first;
+      } else if (it->second.cart != cart.str()) {
+        return FailedPrecondition("session " + session.str() + " belongs to " + it->second.cart + ", not " + cart.str());
+      }
+      it->second.earliest_us = std::min(it->second.earliest_us, Micros(ts));
+      dirty_.insert(session.str());
+      return Status::Ok();
+    }
+
+    // Re-derives every session touched since the last Finish.
+    Status Finish() {
+      for (auto& [id, row] : sessions_) {
+        if (row.earliest_us >= row.first_seen_us) continue;
+        CW_RETURN_IF_ERROR(Exec("UPDATE sessions SET first_seen_us = $2 WHERE id = $1", {id, row.earliest_us}));
+        row.first_seen_us = row.earliest_us;
+      }
+      // A paused or resumed cart changes the status of its open session.
+      for (const auto& cart : state_changed_) {
+        CW_ASSIGN_OR_RETURN(Rows open, tx_.Query("SELECT id FROM sessions WHERE cart_id = $1 AND end_seq IS NULL", {cart}));
+        for (const auto& r : open) dirty_.insert(r.Text(0));
+      }
+      for (const auto& id : dirty_) CW_RETURN_IF_ERROR(Refresh(tx_, id));
+      state_changed_.clear();
+      dirty_.clear();
+      return Status::Ok();
+    }
+
+   private:
+    struct SessionRow {
+      std::string cart;
+      std::optional<std::string> merged_into;
+      int64_t first_seen_us = 0;  // as stored
+      int64_t earliest_us = 0;    // of the facts seen, and first_seen_us
+    };
+
+    Status Exec(std::string_view statement, std::initializer_list<Value> params) {
+      wrote_ = true;
+      return tx_.Exec(statement, params).status();
+    }
+
+    Status RequireCart(const CartId& cart) {
+      if (registered_.contains(cart.str())) return Status::Ok();
+      CW_RETURN_IF_ERROR(SqlEntityStore::RequireCart(tx_, cart));
+      registered_.insert(cart.str());
+      return Status::Ok();
+    }
+
+    Status Apply(const CartActivity& a) {
+      CW_RETURN_IF_ERROR(RequireCart(a.cart));
+      static const std::string kUpsert =
+          "INSERT INTO cart_activity (cart_id, last_seen_us, fault_code, fault_severity, fault_at_us, clock_offset_us, "
+          "clock_offset_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cart_id) DO UPDATE SET "
+          "last_seen_us = CASE WHEN excluded.last_seen_us > cart_activity.last_seen_us THEN excluded.last_seen_us "
+          "ELSE cart_activity.last_seen_us END, "
+          "fault_code = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_code ELSE cart_activity.fault_code END, "
+          "fault_severity = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_severity "
+          "ELSE cart_activity.fault_severity END, "
+          "fault_at_us = CASE WHEN " + std::string(kNewerFault) + " THEN excluded.fault_at_us ELSE cart_activity.fault_at_us END, "
+          "clock_offset_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_us "
+          "ELSE cart_activity.clock_offset_us END, "
+          "clock_offset_at_us = CASE WHEN " + std::string(kNewerOffset) + " THEN excluded.clock_offset_at_us "
+          "ELSE cart_activity.clock_offset_at_us END";
+      Value fault_at = a.fault_at ? Value(Micros(*a.fault_at)) : sql::Null();
+      bool offset = a.clock_offset && a.clock_offset_at;
+      return Exec(kUpsert, {a.cart.str(), Micros(a.last_seen_at), a.fault_at ? a.fault_code : std::string(),
+                            a.fault_at ? a.fault_severity : std::string(), fault_at,
+                            offset ? Value(a.clock_offset->count()) : sql::Null(),
+                            offset ? Value(Micros(*a.clock_offset_at)) : sql::Null()});
+    }
+
+    Status Apply(const CartState& s) {
+      CW_RETURN_IF_ERROR(RequireCart(s.cart));
+      CW_RETURN_IF_ERROR(Exec(
+          "INSERT INTO cart_state (cart_id, seq, reported_at_us, state, battery_pct, battery_mv, charging, link, "
+          "rssi_dbm, location_json, firmware) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+          "ON CONFLICT (cart_id) DO UPDATE SET seq = excluded.seq, reported_at_us = excluded.reported_at_us, "
+          "state = excluded.state, battery_pct = excluded.battery_pct, battery_mv = excluded.battery_mv, "
+          "charging = excluded.charging, link = excluded.link, rssi_dbm = excluded.rssi_dbm, "
+          "location_json = excluded.location_json, firmware = excluded.firmware WHERE cart_state.seq < excluded.seq",
+          {s.cart.str(), static_cast<int64_t>(s.seq), Micros(s.reported_at), s.state, int64_t{s.battery_pct},
+           int64_t{s.battery_mv}, int64_t{s.charging}, s.link, int64_t{s.rssi_dbm}, s.location_json, s.firmware}));
+      state_changed_.insert(s.cart.str());
+      return Status::Ok();
+    }
+
+    Status Apply(const SessionStartFact& f) {
+      CW_RETURN_IF_ERROR(Touch(f.session, f.cart, f.store, f.ts));
+      // Two starts for one session cannot happen on a correct cart; the lowest seq wins so the
+      // outcome does not depend on arrival order.
+      return Exec("UPDATE sessions SET start_seq = $2, start_ts_us = $3 "
+                  "WHERE id = $1 AND (start_seq IS NULL OR start_seq > $2)",
+                  {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts)});
+    }
+
+    Status Apply(const ScanFact& f) {
+      CW_RETURN_IF_ERROR(Touch(f.session, f.cart, f.store, f.ts));
+      CW_RETURN_IF_ERROR(InsertScan(f.session.str(), f, std::nullopt));
+      // A scan that arrives after its session was merged (a dead cart's buffer draining late)
+      // is carried over too.
+      const auto& merged_into = sessions_.at(f.session.str()).merged_into;
+      if (merged_into) {
+        CW_RETURN_IF_ERROR(InsertScan(*merged_into, f, f.session));
+        dirty_.insert(*merged_into);
+      }
+      return Status::Ok();
+    }
+
+    Status Apply(const SessionEndFact& f) {
+      CW_RETURN_IF_ERROR(Touch(f.session, f.cart, f.store, f.ts));
+      wrote_ = true;
+      CW_ASSIGN_OR_RETURN(int64_t won, tx_.Exec(
+          "UPDATE sessions SET end_seq = $2, end_ts_us = $3, end_status = $4, claimed_item_count = $5, "
+          "claimed_total_cents = $6 WHERE id = $1 AND (end_seq IS NULL OR end_seq > $2)",
+          {f.session.str(), static_cast<int64_t>(f.seq), Micros(f.ts), std::string(Name(f.status)),
+           int64_t{f.item_count}, f.total_cents}));
+      if (won == 0) return Status::Ok();
+      CW_RETURN_IF_ERROR(Exec("DELETE FROM session_lines WHERE session_id = $1", {f.session.str()}));
+      for (size_t i = 0; i < f.items.size(); ++i) {
+        const LineItem& line = f.items[i];
+        CW_RETURN_IF_ERROR(Exec("INSERT INTO session_lines (session_id, line, sku, qty, price_cents) "
+                                "VALUES ($1, $2, $3, $4, $5)",
+                                {f.session.str(), static_cast<int64_t>(i), line.sku, int64_t{line.qty}, line.price_cents}));
+      }
+      CW_RETURN_IF_ERROR(Exec("DELETE FROM payments WHERE session_id = $1", {f.session.str()}));
+      if (!f.payment) return Status::Ok();
+      return Exec("INSERT INTO payments (session_id, auth_token, amount_cents, status, ts_us) VALUES ($1, $2, $3, $4, $5)",
+                  {f.session.str(), f.payment->auth_token, f.payment->amount_cents, f.payment->status,
+                   Micros(f.payment->ts)});
+    }
+
+    Status Apply(const SessionFaultFact& f) {
+      CW_RETURN_IF_ERROR(Touch(f.session, f.cart, f.store, f.ts));
+      return Exec("INSERT INTO session_faults (cart_id, seq, session_id, ts_us, code) "
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cart_id, seq) DO NOTHING",
+                  {f.cart.str(), static_cast<int64_t>(f.seq), f.session.str(), Micros(f.ts), f.code});
+    }
+
+    Status InsertScan(const std::string& session, const ScanFact& f, const std::optional<SessionId>& carried_from) {
+      return Exec("INSERT INTO scans (session_id, cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, "
+                  "expected_weight_g, weight_mismatch, carried_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                  "ON CONFLICT (session_id, cart_id, seq) DO NOTHING",
+                  {session, f.cart.str(), static_cast<int64_t>(f.seq), Micros(f.ts), f.sku, int64_t{f.qty},
+                   f.price_cents, int64_t{f.weight_delta_g}, sql::Opt(f.expected_weight_g), int64_t{f.weight_mismatch},
+                   carried_from ? Value(carried_from->str()) : sql::Null()});
+    }
+
+    Tx& tx_;
+    bool wrote_ = false;
+    std::set<std::string> registered_;                // carts checked in this pass
+    std::map<std::string, SessionRow> sessions_;      // sessions touched, by id
+    std::set<std::string> dirty_;                     // sessions to re-derive
+    std::set<std::string> state_changed_;             // carts whose state was recorded
+  };
+
+  Status RecordOne(const ProjectedFact& fact) {
+    CW_ASSIGN_OR_RETURN(std::vector<Status> verdicts, RecordFacts(std::span(&fact, 1)));
+    return verdicts[0];
   }
 
-  static Status InsertScan(Tx& tx, const std::string& session, const ScanFact& f,
-                           const std::optional<SessionId>& carried_from) {
-    return tx.Exec("INSERT INTO scans (session_id, cart_id, seq, ts_us, sku, qty, price_cents, weight_delta_g, "
-                   "expected_weight_g, weight_mismatch, carried_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                   "ON CONFLICT (session_id, cart_id, seq) DO NOTHING",
-                   {session, f.cart.str(), static_cast<int64_t>(f.seq), Micros(f.ts), f.sku, int64_t{f.qty},
-                    f.price_cents, int64_t{f.weight_delta_g}, sql::Opt(f.expected_weight_g), int64_t{f.weight_mismatch},
-                    carried_from ? Value(carried_from->str()) : sql::Null()})
-        .status();
-  }
-
-  // Re-derives everything a reader sees from the session's facts.
+  // Re-derives everything a reader sees from the session's facts (its scans read once).
   static Status Refresh(Tx& tx, const std::string& session) {
     return tx.Exec(R"sql(
 UPDATE sessions SET
-  scan_count = (SELECT COALESCE(SUM(qty), 0) FROM scans WHERE session_id = $1),
-  scan_total_cents = (SELECT COALESCE(SUM(qty * price_cents), 0) FROM scans WHERE session_id = $1),
-  weight_mismatches = (SELECT COUNT(*) FROM scans WHERE session_id = $1 AND weight_mismatch = 1),
+  scan_count = totals.units,
+  scan_total_cents = totals.cents,
+  weight_mismatches = totals.mismatches,
   exit_without_pay = CASE WHEN EXISTS (SELECT 1 FROM session_faults WHERE session_id = $1 AND code = 'EXIT_WITHOUT_PAY')
                      THEN 1 ELSE 0 END,
   totals_mismatch = CASE
     WHEN end_seq IS NULL THEN 0
-    WHEN claimed_total_cents <> (SELECT COALESCE(SUM(qty * price_cents), 0) FROM scans WHERE session_id = $1) THEN 1
-    WHEN claimed_item_count <> (SELECT COALESCE(SUM(qty), 0) FROM scans WHERE session_id = $1) THEN 1
+    WHEN claimed_total_cents <> totals.cents OR claimed_item_count <> totals.units THEN 1
     ELSE 0 END,
   status = CASE
     WHEN end_status IS NOT NULL THEN end_status
     WHEN EXISTS (SELECT 1 FROM cart_state c WHERE c.cart_id = sessions.cart_id AND c.state = 'paused'
                  AND c.seq > COALESCE(sessions.start_seq, 0)) THEN 'paused'
     ELSE 'active' END
+FROM (SELECT COALESCE(SUM(qty), 0) AS units, COALESCE(SUM(qty * price_cents), 0) AS cents,
+             COALESCE(SUM(CASE WHEN weight_mismatch = 1 THEN 1 ELSE 0 END), 0) AS mismatches
+      FROM scans WHERE session_id = $1) AS totals
 WHERE id = $1)sql",
                    {session})
         .status();

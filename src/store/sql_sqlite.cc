@@ -137,6 +137,9 @@ class SqliteDatabase final : public Database {
   Status Pragmas(bool file) {
     CW_RETURN_IF_ERROR(Script("PRAGMA foreign_keys = ON"));
     if (file) CW_RETURN_IF_ERROR(Script("PRAGMA journal_mode = WAL"));
+    // 64 MiB of page cache instead of SQLite's 2 MiB: the projection touches session and scan
+    // pages all over a database of hundreds of MB, and each miss is a read() system call.
+    CW_RETURN_IF_ERROR(Script("PRAGMA cache_size = -65536"));
     return Script("PRAGMA synchronous = FULL");
   }
 

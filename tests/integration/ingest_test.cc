@@ -240,6 +240,10 @@ TEST_F(IngestTest, EveryRejectReasonComesBackSignedAndNothingIsStored) {
   auto dead = rig.telemetry().Rejects({.limit = 1000});
   ASSERT_TRUE(dead.ok());
   EXPECT_EQ(dead->items.size(), cases.size() + 2);
+  // The notice goes out at the commit; stats count a batch once its sinks have it, a moment later.
+  for (int i = 0; i < 500 && rig.service().stats().rejected < cases.size() + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   auto stats = rig.service().stats();
   EXPECT_EQ(stats.rejected, cases.size() + 2);
   EXPECT_EQ(stats.rejected_by_cart[cart.id().str()], cases.size() + 1);

@@ -333,6 +333,128 @@ TEST_P(EntityStoreConformance, ABatchCommitsOnceAndAFailedCallInsideIsUndoneAlon
   EXPECT_EQ(store_->GetSession(kS2).error().code(), Code::kNotFound);  // nothing of it kept
 }
 
+// The projection's batch write leaves what the single calls leave, fact by fact, refusals included.
+TEST_P(EntityStoreConformance, RecordFactsLeavesWhatTheSingleCallsLeave) {
+  const SessionId s3 = *SessionId::Parse("33333333-3333-4333-8333-333333333333");
+  const CartId stranger = CartId::FromNumber(99);
+  // Both stores: session 3 (cart 2) was merged into session 2 by a battery swap.
+  auto prepare = [&](EntityStore& s) {
+    ASSERT_TRUE(s.AddStore(MakeStore("A")).ok());
+    ASSERT_TRUE(s.AddCart(MakeCart(1, "A")).ok());
+    ASSERT_TRUE(s.AddCart(MakeCart(2, "A")).ok());
+    ASSERT_TRUE(s.RecordScan(Scan(s3, kCart2, 1, "4009", 1, 50)).ok());
+    ASSERT_TRUE(s.RecordSessionStart({kS2, kCart2, kA, 18, kT0 + seconds(18)}).ok());
+    ASSERT_TRUE(s.MergeSessions(s3, kS2).ok());
+  };
+  CartActivity activity{.cart = kCart1, .last_seen_at = kT0 + seconds(30)};
+  activity.fault_code = "SCANNER_JAM";
+  activity.fault_severity = "warn";
+  activity.fault_at = kT0 + seconds(6);
+  CartActivity unknown_activity{.cart = stranger, .last_seen_at = kT0};
+  CartState unknown_state = Health(3, "idle", 50);
+  unknown_state.cart = stranger;
+  ScanFact unknown_scan = Scan(kS1, stranger, 4, "4001", 1, 119);
+  std::vector<ProjectedFact> facts = {
+      activity,
+      unknown_activity,
+      SessionStartFact{kS1, kCart1, kA, 5, kT0 + seconds(5)},
+      Health(7, "paused", 80),
+      Scan(kS1, kCart1, 3, "4001", 2, 119),  // stamped before the start: the session began at seq 3
+      Scan(kS1, kCart1, 6, "4002", 1, 249, true),
+      Scan(kS1, kCart2, 8, "4002", 1, 249),  // session 1 is cart 1's: refused
+      unknown_scan,                          // an unregistered cart: refused
+      unknown_state,
+      SessionFaultFact{kS1, kCart1, kA, 9, kT0 + seconds(9), "WEIGHT_MISMATCH"},
+      Scan(kS2, kCart2, 20, "4003", 1, 299),
+      Scan(s3, kCart2, 2, "4004", 1, 75),  // drains after the merge: carried over into session 2
+      Health(10, "active", 79),
+      Health(11, "paused", 78),
+      Scan(kS2, kCart2, 21, "4001", 3, 119),
+      Scan(kS1, kCart1, 6, "4002", 1, 249, true),  // a duplicate
+  };
+
+  prepare(*store_);
+  std::vector<Status> one_by_one;
+  for (const auto& f : facts) {
+    one_by_one.push_back(std::visit(
+        [&](const auto& fact) -> Status {
+          using T = std::decay_t<decltype(fact)>;
+          if constexpr (std::is_same_v<T, CartActivity>) return store_->RecordCartActivity(fact);
+          else if constexpr (std::is_same_v<T, CartState>) return store_->RecordCartState(fact);
+          else if constexpr (std::is_same_v<T, SessionStartFact>) return store_->RecordSessionStart(fact);
+          else if constexpr (std::is_same_v<T, ScanFact>) return store_->RecordScan(fact);
+          else if constexpr (std::is_same_v<T, SessionEndFact>) return store_->RecordSessionEnd(fact);
+          else return store_->RecordSessionFault(fact);
+        },
+        f));
+  }
+
+  (void)std::filesystem::create_directory(tmp_.path() + "/batch");
+  auto fresh = Registry::WithBuiltinBackends().OpenEntity(GetParam().uri(tmp_.path() + "/batch"));
+  ASSERT_TRUE(fresh.ok()) << fresh.error().ToString();
+  EntityStore& batched = **fresh;
+  prepare(batched);
+  auto verdicts = batched.RecordFacts(facts);
+  ASSERT_TRUE(verdicts.ok()) << verdicts.error().ToString();
+  ASSERT_EQ(verdicts->size(), facts.size());
+  for (size_t i = 0; i < facts.size(); ++i) {
+    EXPECT_EQ((*verdicts)[i].code(), one_by_one[i].code()) << "fact " << i << ": " << (*verdicts)[i].ToString();
+  }
+  EXPECT_EQ((*verdicts)[1].code(), Code::kNotFound);
+  EXPECT_EQ((*verdicts)[6].code(), Code::kFailedPrecondition);
+  EXPECT_EQ((*verdicts)[7].code(), Code::kNotFound);
+
+  for (const SessionId& id : {kS1, kS2, s3}) {
+    SessionSnapshot want{*store_->GetSession(id), *store_->ListScans(id)};
+    ExpectSameSession(want, {*batched.GetSession(id), *batched.ListScans(id)}, "session " + id.str());
+  }
+  // What the batch derived, checked outright rather than only against the single calls.
+  auto s1 = *batched.GetSession(kS1);
+  EXPECT_EQ(s1.status, SessionStatus::kPaused);  // the newest state of cart 1 is paused
+  EXPECT_EQ(s1.started_at, kT0 + seconds(5));
+  EXPECT_EQ(s1.scan_count, 3);
+  EXPECT_EQ(s1.scan_total_cents, 2 * 119 + 249);
+  EXPECT_EQ(s1.weight_mismatches, 1);
+  EXPECT_EQ(s1.fault_codes, std::vector<std::string>{"WEIGHT_MISMATCH"});
+  auto s2 = *batched.GetSession(kS2);
+  EXPECT_EQ(s2.scan_count, 1 + 1 + 1 + 3);  // session 3's two scans carried over, and its own two
+  EXPECT_EQ(s2.scan_total_cents, 50 + 75 + 299 + 3 * 119);
+  EXPECT_EQ(batched.GetCartState(kCart1)->seq, 11u);
+  auto fleet = *batched.ListFleet({});
+  auto mine = std::find_if(fleet.begin(), fleet.end(), [](const CartOverview& c) { return c.cart.id == kCart1; });
+  ASSERT_NE(mine, fleet.end());
+  ASSERT_TRUE(mine->activity.has_value());
+  EXPECT_EQ(mine->activity->fault_code, "SCANNER_JAM");
+  EXPECT_EQ(mine->activity->last_seen_at, kT0 + seconds(30));
+}
+
+// A session first seen through a late fact keeps the earliest fact's time, within a batch too.
+TEST_P(EntityStoreConformance, RecordFactsKeepsTheEarliestFirstSeenOfABatch) {
+  AddStoreWithCarts();
+  std::vector<ProjectedFact> facts = {Scan(kS1, kCart1, 20, "4001", 1, 119), Scan(kS1, kCart1, 15, "4002", 1, 249)};
+  ASSERT_TRUE(store_->RecordFacts(facts).ok());
+  EXPECT_EQ(store_->GetSession(kS1)->started_at, kT0 + seconds(15));
+  std::vector<ProjectedFact> earlier = {Scan(kS1, kCart1, 12, "4003", 1, 299)};
+  ASSERT_TRUE(store_->RecordFacts(earlier).ok());
+  EXPECT_EQ(store_->GetSession(kS1)->started_at, kT0 + seconds(12));
+}
+
+// A fact the cheap checks let through but the database refuses (a session in a store that does not
+// exist) is singled out: the rest of the batch is kept.
+TEST_P(EntityStoreConformance, RecordFactsSinglesOutAFactTheDatabaseRefuses) {
+  AddStoreWithCarts();
+  ScanFact nowhere = Scan(kS2, kCart2, 7, "4001", 1, 119);
+  nowhere.store = *StoreId::Parse("NOWHERE");
+  std::vector<ProjectedFact> facts = {Scan(kS1, kCart1, 2, "4001", 1, 119), nowhere, Scan(kS1, kCart1, 3, "4002", 1, 249)};
+  auto verdicts = store_->RecordFacts(facts);
+  ASSERT_TRUE(verdicts.ok()) << verdicts.error().ToString();
+  EXPECT_TRUE((*verdicts)[0].ok());
+  EXPECT_EQ((*verdicts)[1].code(), Code::kFailedPrecondition) << (*verdicts)[1].ToString();
+  EXPECT_TRUE((*verdicts)[2].ok());
+  EXPECT_EQ(store_->GetSession(kS1)->scan_total_cents, 119 + 249);
+  EXPECT_EQ(store_->GetSession(kS2).error().code(), Code::kNotFound);
+}
+
 // ---- accounts --------------------------------------------------------------------------------------
 
 TEST_P(EntityStoreConformance, AccountsResolveByLoyaltyNumberAndRefuseTakenOnes) {

@@ -648,7 +648,7 @@ class EntityStore : public DeviceRegistry,
   // Runs `fn` as one transaction with one commit (one fsync): the calls it makes on this store
   // from this thread join it, each in a savepoint of its own, so a call that fails is undone alone
   // and `fn` decides whether to go on. If `fn` returns an error nothing of it is kept. Other
-  // threads' calls wait until it ends. The ingest's projection writes a whole batch this way.
+  // threads' calls wait until it ends. (The ingest's projection has its own batch call, RecordFacts.)
   virtual Status Batch(const std::function<Status()>& fn) = 0;
 
   // The projection's batch write: records `facts` in order as one transaction (one commit), and

@@ -15,6 +15,14 @@ find_package(SQLite3 REQUIRED)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 find_package(spdlog REQUIRED)
 find_package(toml11 REQUIRED)
+# Phone numbers in free text (cartmask's redactor, src/mask), from libphonenumber-dev. Its headers
+# use the protobuf runtime's inline code, so protobuf is linked too.
+find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h REQUIRED)
+find_library(PHONENUMBER_LIBRARY phonenumber REQUIRED)
+find_library(PROTOBUF_LIBRARY protobuf REQUIRED)
+add_library(phonenumber INTERFACE)
+target_include_directories(phonenumber SYSTEM INTERFACE ${PHONENUMBER_INCLUDE_DIR})
+target_link_libraries(phonenumber INTERFACE ${PHONENUMBER_LIBRARY} ${PROTOBUF_LIBRARY})
 
 if(NOT CARTWRIGHT_FUZZ)
   pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)

@@ -4,7 +4,8 @@
 
 namespace cw::mask {
 
-CsvReader::CsvReader(std::istream& in, size_t chunk_bytes) : in_(in), chunk_bytes_(std::max<size_t>(chunk_bytes, 16)) {}
+CsvReader::CsvReader(std::istream& in, size_t chunk_bytes)
+    : in_(in), chunk_bytes_(std::max<size_t>(chunk_bytes, 16)) {}
 
 bool CsvReader::Fill() {
   // Keep what is not consumed yet (a lookahead may straddle two chunks).
@@ -38,7 +39,8 @@ Result<bool> CsvReader::Next(std::vector<std::string>& fields) {
   for (;;) {
     if (pos_ >= buf_.size() && !Fill()) {
       if (state == State::kQuoted) {
-        return fail("the input ends inside the quoted field that began on line " + std::to_string(quote_line));
+        return fail("the input ends inside the quoted field that began on line " +
+                    std::to_string(quote_line));
       }
       fields.push_back(std::move(field));
       return true;
@@ -56,11 +58,15 @@ Result<bool> CsvReader::Next(std::vector<std::string>& fields) {
         continue;
       case State::kUnquoted: {
         size_t end = pos_;
-        while (end < buf_.size() && data[end] != ',' && data[end] != '\n' && data[end] != '\r' && data[end] != '"') ++end;
+        while (end < buf_.size() && data[end] != ',' && data[end] != '\n' && data[end] != '\r' &&
+               data[end] != '"')
+          ++end;
         field.append(data + pos_, end - pos_);
         pos_ = end;
         if (pos_ == buf_.size()) continue;
-        if (data[pos_] == '"') return fail("a quote inside an unquoted field (quote the whole field and double the quote)");
+        if (data[pos_] == '"')
+          return fail(
+              "a quote inside an unquoted field (quote the whole field and double the quote)");
         break;  // a delimiter: handled below
       }
       case State::kQuoted: {
@@ -98,7 +104,8 @@ Result<bool> CsvReader::Next(std::vector<std::string>& fields) {
     }
     bool crlf = false;
     if (c == '\r') {
-      if (peek_next() != '\n') return fail("a carriage return that is not followed by a line feed, outside quotes");
+      if (peek_next() != '\n')
+        return fail("a carriage return that is not followed by a line feed, outside quotes");
       crlf = true;
       ++pos_;
     }
@@ -111,7 +118,9 @@ Result<bool> CsvReader::Next(std::vector<std::string>& fields) {
   }
 }
 
-bool CsvNeedsQuotes(std::string_view field) { return field.find_first_of(",\"\r\n") != std::string_view::npos; }
+bool CsvNeedsQuotes(std::string_view field) {
+  return field.find_first_of(",\"\r\n") != std::string_view::npos;
+}
 
 void AppendCsvField(std::string& out, std::string_view field) {
   if (!CsvNeedsQuotes(field)) {

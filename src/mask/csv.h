@@ -43,9 +43,9 @@ class CsvReader {
   size_t chunk_bytes_;
   std::string buf_;
   size_t pos_ = 0;
-  uint64_t line_ = 1;         // the line pos_ is on
+  uint64_t line_ = 1;  // the line pos_ is on
   uint64_t record_line_ = 0;
-  uint64_t base_ = 0;         // bytes of the input before buf_
+  uint64_t base_ = 0;  // bytes of the input before buf_
   bool crlf_ = false;
   bool first_ = true;
   bool failed_ = false;

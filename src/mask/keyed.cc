@@ -21,22 +21,29 @@ void AppendField(std::string& out, std::string_view field) {
 }  // namespace
 
 std::string Digest(const crypto::SymmetricKey& digest_key, std::string_view value) {
-  return crypto::HmacSha256Hex(digest_key, value);
+  return Digester(digest_key)(value);
 }
 
-std::string DomainToken(const crypto::SymmetricKey& token_key, std::string_view domain, std::string_view ns,
-                        std::string_view value) {
-  std::string input;
-  input.reserve(24 + domain.size() + ns.size() + value.size());
-  AppendField(input, domain);
-  AppendField(input, ns);
-  AppendField(input, value);
-  std::string mac = crypto::HmacSha256Hex(token_key, input);
-  return std::string(ns) + "_" + mac.substr(0, 16);
+std::string DomainToken(const crypto::SymmetricKey& token_key, std::string_view domain,
+                        std::string_view ns, std::string_view value) {
+  return Tokenizer(token_key, std::string(domain))(ns, value);
+}
+
+std::string Tokenizer::operator()(std::string_view ns, std::string_view value) {
+  input_.clear();
+  AppendField(input_, domain_);
+  AppendField(input_, ns);
+  AppendField(input_, value);
+  std::string mac = mac_.Hex(input_);
+  std::string token;
+  token.reserve(ns.size() + 17);
+  token.append(ns).append("_").append(mac, 0, 16);
+  return token;
 }
 
 bool IsDomainToken(std::string_view s, std::string_view ns) {
-  return s.size() == ns.size() + 17 && s.starts_with(ns) && s[ns.size()] == '_' && IsLowerHex(s.substr(ns.size() + 1));
+  return s.size() == ns.size() + 17 && s.starts_with(ns) && s[ns.size()] == '_' &&
+         IsLowerHex(s.substr(ns.size() + 1));
 }
 
 bool IsDigest(std::string_view s) { return s.size() == 64 && IsLowerHex(s); }

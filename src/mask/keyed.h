@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "crypto/aead.h"
+#include "crypto/hmac.h"
 
 namespace cw::mask {
 
@@ -15,8 +16,31 @@ std::string Digest(const crypto::SymmetricKey& digest_key, std::string_view valu
 // Bucket 2: "{ns}_{16 hex}", the first 8 bytes of HMAC-SHA256 under the token key over the
 // domain, the column namespace and the value (length-prefixed, so no two triples share an input).
 // Stable across runs and quarters; the same value in two domains gets unrelated tokens.
-std::string DomainToken(const crypto::SymmetricKey& token_key, std::string_view domain, std::string_view ns,
-                        std::string_view value);
+std::string DomainToken(const crypto::SymmetricKey& token_key, std::string_view domain,
+                        std::string_view ns, std::string_view value);
+
+// The same two treatments for a masking thread: the key is set up once, not per value. Not
+// thread-safe; each thread keeps its own.
+class Digester {
+ public:
+  explicit Digester(const crypto::SymmetricKey& digest_key) : mac_(digest_key) {}
+  std::string operator()(std::string_view value) { return mac_.Hex(value); }
+
+ private:
+  crypto::HmacSha256 mac_;
+};
+
+class Tokenizer {
+ public:
+  Tokenizer(const crypto::SymmetricKey& token_key, std::string domain)
+      : mac_(token_key), domain_(std::move(domain)) {}
+  std::string operator()(std::string_view ns, std::string_view value);
+
+ private:
+  crypto::HmacSha256 mac_;
+  std::string domain_;
+  std::string input_;  // reused between calls
+};
 
 // True if `s` is "{ns}_" followed by 16 lowercase hex digits.
 bool IsDomainToken(std::string_view s, std::string_view ns);

@@ -45,6 +45,11 @@ class Keyring {
   // A fresh keyring's text: random keys for `at`'s quarter, the token and the map.
   static Result<std::string> Generate(Time at);
 
+  // `text` with a fresh random [digest] key for quarter `id` added (rotation: add the next
+  // quarter's key before it starts). AlreadyExists if the ring has that quarter; the text's own
+  // errors if it is not a keyring.
+  static Result<std::string> AddQuarter(std::string_view text, std::string_view id);
+
   // The digest key of `at`'s quarter. NotFound naming the quarter if the ring lacks it (add it
   // before the quarter starts).
   Result<const crypto::SymmetricKey*> DigestKey(Time at) const;

@@ -1,7 +1,8 @@
+#include "mask/keyed.h"
+
 #include <gtest/gtest.h>
 
 #include "core/time_format.h"
-#include "mask/keyed.h"
 #include "mask/keyring.h"
 
 namespace cw::mask {
@@ -45,7 +46,8 @@ TEST(Keyring, ThePreviousQuartersKeyIsUsableForThirtyDaysAfterARotation) {
   EXPECT_EQ(ring->UsableDigestKeys(At("2026-10-31T00:00:01Z")).size(), 1u);
   auto closed = ring->DigestKeyFor("2026Q3", At("2026-10-31T00:00:01Z"));
   EXPECT_EQ(closed.error().code(), Code::kFailedPrecondition);
-  EXPECT_EQ(ring->DigestKeyFor("2025Q1", At("2026-10-01T00:00:00Z")).error().code(), Code::kNotFound);
+  EXPECT_EQ(ring->DigestKeyFor("2025Q1", At("2026-10-01T00:00:00Z")).error().code(),
+            Code::kNotFound);
   auto missing = ring->DigestKey(At("2027-01-02T00:00:00Z"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("2027Q1"), std::string::npos);
@@ -72,13 +74,16 @@ TEST(Keyring, BadFilesAreRefusedNamingWhatIsWrong) {
     std::string text;
     std::string says;
   };
-  std::string tail = "[token]\nkey = \"" + std::string(64, 'a') + "\"\n[map]\nkey = \"" + std::string(64, 'b') + "\"\n";
+  std::string tail = "[token]\nkey = \"" + std::string(64, 'a') + "\"\n[map]\nkey = \"" +
+                     std::string(64, 'b') + "\"\n";
   const Case cases[] = {
       {"[digest]\n2026Q4 = \"abc\"\n" + tail, "64 hex digits"},
       {"[digest]\n2026Q9 = \"" + std::string(64, 'c') + "\"\n" + tail, "not YYYYQn"},
-      {"[digest]\n2026Q4 = \"" + std::string(64, 'c') + "\"\n[token]\nkey = \"" + std::string(64, 'a') + "\"\n",
+      {"[digest]\n2026Q4 = \"" + std::string(64, 'c') + "\"\n[token]\nkey = \"" +
+           std::string(64, 'a') + "\"\n",
        "needs a [token] key and a [map] key"},
-      {"[digest]\n2026Q4 = \"" + std::string(64, 'c') + "\"\n[salt]\nkey = 1\n" + tail, "unknown section [salt]"},
+      {"[digest]\n2026Q4 = \"" + std::string(64, 'c') + "\"\n[salt]\nkey = 1\n" + tail,
+       "unknown section [salt]"},
       {tail, "[digest] holds no quarter key"},
       {"[digest\n", ""},
   };
@@ -105,7 +110,8 @@ TEST(KeyedTreatments, DigestsAre64HexAndTokensCarryTheirNamespace) {
   auto ring = *Keyring::Parse(kRing);
   std::string d = Digest(**ring.DigestKey(At("2026-11-01T00:00:00Z")), "CW2332B909DED");
   EXPECT_TRUE(IsDigest(d)) << d;
-  EXPECT_NE(d, Digest(**ring.DigestKey(At("2026-08-01T00:00:00Z")), "CW2332B909DED"));  // another quarter's key
+  EXPECT_NE(d, Digest(**ring.DigestKey(At("2026-08-01T00:00:00Z")),
+                      "CW2332B909DED"));  // another quarter's key
   std::string t = DomainToken(ring.token_key(), "tool-telemetry", "operator", "EMP-00412");
   EXPECT_TRUE(IsDomainToken(t, "operator")) << t;
   EXPECT_FALSE(IsDomainToken(t, "site"));
@@ -120,10 +126,43 @@ TEST(KeyedTreatments, TheSameValueGetsUnrelatedTokensInTwoDomains) {
   std::string b = DomainToken(ring.token_key(), "support-tickets", "operator", "EMP-00412");
   EXPECT_NE(a, b);
   // Nor can a value be shifted between the fields to collide.
-  EXPECT_NE(DomainToken(ring.token_key(), "ab", "c", "x"), DomainToken(ring.token_key(), "a", "bc", "x"));
+  EXPECT_NE(DomainToken(ring.token_key(), "ab", "c", "x"),
+            DomainToken(ring.token_key(), "a", "bc", "x"));
   // The column namespace is keyed too: the same value's hex differs between two columns.
   EXPECT_NE(DomainToken(ring.token_key(), "d", "operator", "EMP-1").substr(9),
             DomainToken(ring.token_key(), "d", "site", "EMP-1").substr(5));
+}
+
+TEST(Keyring, AddingAQuarterKeepsTheOthersAndRefusesADuplicate) {
+  auto text = Keyring::Generate(At("2026-11-20T00:00:00Z"));
+  ASSERT_TRUE(text.ok());
+  auto added = Keyring::AddQuarter(*text, "2027Q1");
+  ASSERT_TRUE(added.ok()) << added.error().ToString();
+  auto ring = Keyring::Parse(*added);
+  ASSERT_TRUE(ring.ok()) << ring.error().ToString();
+  EXPECT_EQ(ring->quarters(), (std::vector<std::string>{"2026Q4", "2027Q1"}));
+  auto before = Keyring::Parse(*text);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(*before->DigestKey(At("2026-11-20T00:00:00Z")).value(),
+            *ring->DigestKey(At("2026-11-20T00:00:00Z")).value());
+  EXPECT_EQ(ring->token_key(), before->token_key());
+  EXPECT_EQ(Keyring::AddQuarter(*added, "2027Q1").error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(Keyring::AddQuarter(*added, "2027Q5").error().code(), Code::kInvalidArgument);
+}
+
+TEST(Keyed, TheReusableDigesterAndTokenizerMatchTheOneShotForms) {
+  auto ring = Keyring::Parse(kRing);
+  ASSERT_TRUE(ring.ok());
+  const crypto::SymmetricKey& key = **ring->DigestKey(At("2026-11-01T00:00:00Z"));
+  Digester digest(key);
+  Tokenizer token(ring->token_key(), "tool-telemetry");
+  for (const char* v :
+       {"", "a", "jo@buildco.example",
+        "a much longer value than one SHA-256 block of sixty-four bytes, to cross it"}) {
+    EXPECT_EQ(digest(v), crypto::HmacSha256Hex(key, v)) << v;
+    EXPECT_EQ(digest(v), Digest(key, v));
+    EXPECT_EQ(token("op", v), DomainToken(ring->token_key(), "tool-telemetry", "op", v));
+  }
 }
 
 }  // namespace

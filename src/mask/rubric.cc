@@ -93,13 +93,18 @@ Result<Rubric> Rubric::Parse(std::string_view toml_text, const std::string& orig
       } else if (key == "columns") {
         if (!v.is_table()) return at(v, "columns must be a section of [columns.NAME] tables");
         std::map<std::string, std::string, std::less<>> namespaces;  // ns → column
-        for (const auto& [column, cv] : v.as_table()) {
+        for (const auto& column_entry :
+             v.as_table()) {  // not a structured binding: the lambda below uses them
+          const std::string& column = column_entry.first;
+          const toml::value& cv = column_entry.second;
           if (!cv.is_table()) return at(cv, "columns." + column + " must be a table");
           ColumnRule rule;
           rule.column = column;
           std::optional<Bucket> bucket;
           const TreatmentInfo* treatment = nullptr;
-          for (const auto& [k, kv] : cv.as_table()) {
+          for (const auto& entry : cv.as_table()) {
+            const std::string& k = entry.first;
+            const toml::value& kv = entry.second;
             auto text = [&]() -> Result<std::string> {
               if (!kv.is_string())
                 return at(kv, "columns." + column + "." + k + " must be a string");

@@ -193,7 +193,7 @@ std::string TextForge::Iban() {
   feed(shape.cc[1]);
   feed('0');
   feed('0');
-  char check[3];
+  char check[8];
   std::snprintf(check, sizeof check, "%02d", 98 - rem);
   std::string iban = std::string(shape.cc) + check + bban;
   if (r_.Bernoulli(0.4)) return iban;
@@ -227,7 +227,7 @@ std::string TextForge::Mac() {
   char sep = r_.Bernoulli(0.7) ? ':' : '-';
   std::string out;
   for (int i = 0; i < 6; ++i) {
-    char b[4];
+    char b[16];
     std::snprintf(b, sizeof b, upper ? "%02X" : "%02x", static_cast<unsigned>(r_.Uniform(256)));
     out += (i ? std::string(1, sep) : "") + b;
   }
@@ -237,7 +237,7 @@ std::string TextForge::Mac() {
 std::string TextForge::Ssn() {
   int area = 1 + static_cast<int>(r_.Uniform(899));
   if (area == 666) area = 667;
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%03d-%02d-%04d", area, 1 + static_cast<int>(r_.Uniform(99)),
                 1 + static_cast<int>(r_.Uniform(9999)));
   return buf;

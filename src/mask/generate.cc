@@ -73,7 +73,7 @@ Status GenerateTelemetry(const GenerateOptions& options) {
   std::vector<Site> sites(std::max<uint64_t>(10, std::min<uint64_t>(options.rows / 200, 2000)));
   for (size_t i = 0; i < sites.size(); ++i) {
     const City& c = kCities[r.Uniform(std::size(kCities))];
-    char zip[8];
+    char zip[24];
     std::snprintf(zip, sizeof zip, "%s%02d", c.zip3, static_cast<int>(r.Uniform(100)));
     sites[i] = {"JS-" + std::to_string(4000 + i),
                 forge.StreetAddress() + ", " + c.name + ", " + c.region + " " + zip,

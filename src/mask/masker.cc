@@ -60,6 +60,19 @@ std::string HitsJson(const EntityCounts& hits) {
   return out + "}";
 }
 
+// A plan names the bucket and treatment of every column of a record; records refer to it by an id
+// derived from its content, so the log states per record what was applied without repeating it.
+std::string PlanId(std::string_view applied) { return crypto::Sha256Hex(applied).substr(0, 12); }
+
+std::string PlanLine(std::string_view id, const Rubric& rubric, std::string_view applied) {
+  std::string line = "{\"event\":\"plan\",\"plan\":\"" + std::string(id) + "\",\"rubric\":";
+  AppendJsonString(line, rubric.version);
+  line += ",\"applied\":";
+  line += applied;
+  line += "}\n";
+  return line;
+}
+
 std::string Applied(const ColumnRule* rule) {
   if (!rule) return "dropped";
   return std::string(BucketName(rule->bucket)) + "/" + std::string(TreatmentName(rule->treatment));
@@ -182,6 +195,8 @@ struct BlockResult {
   std::string out, log, quarantine;
   std::vector<std::array<std::string, 3>>
       tokens;  // token, column, value: ones this worker had not sent before
+  std::vector<std::pair<std::string, std::string>>
+      plans;  // plan id, applied: ones this worker had not sent
   std::set<std::string> dropped;
   EntityCounts hits;
   uint64_t records = 0, masked = 0, quarantined = 0;
@@ -198,7 +213,8 @@ struct RunContext {
   const crypto::SymmetricKey* token_key;
   Redactor redactor;
   std::vector<ColumnPlan> plan;  // CSV: the header's columns
-  std::string csv_applied;       // CSV: the per-record "applied" object, the same for every record
+  std::string csv_applied;       // CSV: the "applied" object, the same for every record
+  std::string csv_plan;          // CSV: its plan id
   bool crlf = false;
 };
 
@@ -208,6 +224,16 @@ class Worker {
  public:
   explicit Worker(const RunContext& ctx)
       : ctx_(ctx), digester_(*ctx.digest_key), tokenizer_(*ctx.token_key, ctx.domain) {}
+
+  // The id of the plan `applied` describes, reported in `r` the first time this worker sees it.
+  const std::string& PlanOf(const std::string& applied, BlockResult& r) {
+    auto it = plans_.find(applied);
+    if (it == plans_.end()) {
+      it = plans_.emplace(applied, PlanId(applied)).first;
+      r.plans.emplace_back(it->second, applied);
+    }
+    return it->second;
+  }
 
   // The masked value, or why it cannot be masked (the record is then quarantined).
   Result<std::string> Treat(const ColumnRule& rule, std::string_view value, BlockResult& r,
@@ -262,6 +288,7 @@ class Worker {
   std::unordered_map<const ColumnRule*,
                      std::unordered_map<std::string, std::string, Hash, std::equal_to<>>>
       caches_;
+  std::unordered_map<std::string, std::string> plans_;  // applied → plan id
 };
 
 void LogQuarantine(BlockResult& r, const RunContext& ctx, uint64_t record, uint64_t line,
@@ -277,12 +304,13 @@ void LogQuarantine(BlockResult& r, const RunContext& ctx, uint64_t record, uint6
   ++r.quarantined;
 }
 
-void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::string_view applied,
+void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::string_view plan,
                const EntityCounts& hits) {
   r.log += "{\"row\":" + std::to_string(record) + ",\"rubric\":";
   AppendJsonString(r.log, ctx.rubric->version);
-  r.log += ",\"applied\":";
-  r.log += applied;
+  r.log += ",\"plan\":\"";
+  r.log += plan;
+  r.log += '"';
   if (hits.total()) r.log += ",\"hits\":" + HitsJson(hits);
   r.log += "}\n";
   ++r.masked;
@@ -335,7 +363,7 @@ void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, Blo
     }
     AppendCsvRecord(r.out, masked, ctx.crlf);
     r.hits.Add(hits);
-    LogMasked(r, ctx, record, ctx.csv_applied, hits);
+    LogMasked(r, ctx, record, ctx.csv_plan, hits);
   }
 }
 
@@ -431,7 +459,7 @@ void MaskJsonBlock(const RunContext& ctx, Worker& worker, const Block& block, Bl
     applied += '}';
     r.out += out;
     r.hits.Add(hits);
-    LogMasked(r, ctx, record, applied, hits);
+    LogMasked(r, ctx, record, worker.PlanOf(applied, r), hits);
   }
 }
 
@@ -543,6 +571,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
                  Redactor(),
                  {},
                  {},
+                 {},
                  false};
   RecordSplitter splitter(in, format, options.block_bytes);
   std::string header_out;
@@ -576,6 +605,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
         summary.dropped_columns.push_back(p.column);
     }
     ctx.csv_applied += '}';
+    ctx.csv_plan = PlanId(ctx.csv_applied);
     AppendCsvRecord(header_out, kept, ctx.crlf);
     first_line += lines;
   }
@@ -621,6 +651,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
       h += "]";
     }
     h += "}\n";
+    if (format == DataFormat::kCsv) h += PlanLine(ctx.csv_plan, rubric, ctx.csv_applied);
     CW_RETURN_IF_ERROR(log.Write(h));
   }
   CW_RETURN_IF_ERROR(out.Open(partial, false, 0640));
@@ -642,6 +673,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
   Status failure;
   std::map<std::string, std::pair<std::string, std::string>> token_map;  // token → column, value
   std::set<std::string> dropped_json;
+  std::set<std::string> written_plans = {ctx.csv_plan};
 
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -683,6 +715,9 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
       Status s = r.error;
       if (s.ok()) s = out.Write(r.out);
       if (s.ok()) out_hash.Update(r.out);
+      for (const auto& [id, applied] : r.plans) {
+        if (s.ok() && written_plans.insert(id).second) s = log.Write(PlanLine(id, rubric, applied));
+      }
       if (s.ok()) s = log.Write(r.log);
       if (s.ok() && !r.quarantine.empty()) {
         if (!quarantine.is_open()) {

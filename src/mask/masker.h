@@ -5,16 +5,17 @@
 // bounded by the number of blocks in flight, not by the size of the input.
 //
 // What a run writes, next to the output unless told otherwise:
-//   OUT                           the masked dataset (written to OUT.partial, renamed when
-//   complete) OUT.decisions.jsonl           decision log, appended: a run header (tool, rubric
-//   version and
-//                                 hash, input hash, key versions, the plan), one line per record
-//                                 (bucket and treatment per column, free-text hits by entity type,
-//                                 or why it was quarantined — never a value), and a run footer
-//   OUT.quarantine.{csv,jsonl}    records that could not be masked safely, as they came (mode 0600)
-//   OUT.tokenmap                  token → value for authorised re-identification, sealed with the
-//                                 keyring's map key (AES-256-GCM); keep it apart from the output
-//   OUT.kept_columns.md           every kept column with the rubric's why, for review in a PR
+//   OUT                         the masked dataset (OUT.partial, renamed when complete)
+//   OUT.decisions.jsonl         the decision log, appended: a run header (tool, rubric version
+//                               and hash, key versions, the columns); each plan once (the bucket
+//                               and treatment of every column, under an id derived from them);
+//                               one line per record (rubric version and plan id, free-text hits
+//                               by entity type, or why it was quarantined — never a value); a
+//                               footer (input and output SHA-256, counts)
+//   OUT.quarantine.{csv,jsonl}  records that could not be masked safely, as they came (0600)
+//   OUT.tokenmap                token → value for authorised re-identification, sealed with the
+//                               keyring's map key (AES-256-GCM); keep it apart from the output
+//   OUT.kept_columns.md         every kept column with the rubric's why, for review in a PR
 //
 // Failure: a column the rubric does not name (fail closed), a record the format cannot be read
 // at, or an I/O error stop the run; the partial output is removed and the decision log says so.

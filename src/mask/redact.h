@@ -12,8 +12,8 @@
 //   CARD     13–19 digits passing Luhn (IMEI: 15 digits, ICCID: 19–20 digits from 89, both Luhn)
 //   PHONE    7–15 digits that libphonenumber reads as a valid number (or a possible one written
 //            the way phone numbers are written), local numbers in the default region
-//   ADDRESS  house number, street name and street type ("12 Elm Street", "Suite 5", "…, Denver, CO
-//   80202") PERSON   capitalised words that a name list, a title or a context cue ("technician …",
+//   ADDRESS  house number, street name and type ("12 Elm Street"), unit, city, state, ZIP
+//   PERSON   capitalised words that a name list, a title or a context cue ("technician …",
 //            "… said") marks as a name
 // Validated formats come first; names are looked for only in what they left.
 //

@@ -19,8 +19,8 @@
 // Buckets and the treatments each allows:
 //   direct      → digest                      HMAC-SHA256 under the quarter's key, 64 hex
 //   quasi       → token                       {namespace}_{16 hex}, per domain
-//   sensitive   → gps_grid | age_bin | hour | address | quartile (needs `cutpoints`, three
-//   ascending) behavioural → keep                        byte-identical, by explicit allow-list
+//   sensitive   → gps_grid | age_bin | hour | address | quartile (quartile needs `cutpoints`)
+//   behavioural → keep                        byte-identical, by explicit allow-list
 //   free_text   → redact                      typed placeholders for the entities found
 //
 // Fail closed: a dataset column the rubric does not name stops the run (Plan), unless the operator

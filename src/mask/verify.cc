@@ -25,13 +25,16 @@ Result<std::vector<uint64_t>> MaskedRecordNumbers(const std::string& log_path) {
     auto members = ParseJsonObjectLine(text);
     if (!members.ok())
       return members.error().WithContext(log_path + " line " + std::to_string(line));
-    bool masked = false;
+    bool masked = false, event = false;
     uint64_t row = 0;
     for (const JsonMember& m : *members) {
+      if (m.key == "event") event = true;
       if (m.key == "event" && m.raw == "\"run\"") numbers.clear();
-      if (m.key == "applied") masked = true;
+      if (m.key == "plan")
+        masked = true;  // a masked record names its plan; a quarantined one does not
       if (m.key == "row") row = std::stoull(std::string(m.raw));
     }
+    masked = masked && !event;
     if (masked) numbers.push_back(row);
   }
   return numbers;

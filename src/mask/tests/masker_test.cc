@@ -48,15 +48,21 @@ TEST_F(MaskerTest, TheDecisionLogRecordsTheRunEveryRecordAndNoValues) {
   auto summary = MaskFile(rubric_, ring_, Options(in, Path("masked.csv")));
   ASSERT_TRUE(summary.ok()) << summary.error().ToString();
   auto lines = Lines(summary->decision_log);
-  ASSERT_EQ(lines.size(), 502u);  // header, 500 records, footer
+  ASSERT_EQ(lines.size(), 503u);  // header, the plan, 500 records, footer
   EXPECT_NE(lines[0].find("\"event\":\"run\""), std::string::npos);
   EXPECT_NE(lines[0].find("\"version\":\"" + rubric_.version + "\""), std::string::npos);
   EXPECT_NE(lines[0].find(rubric_.sha256), std::string::npos);
   EXPECT_NE(lines[0].find("\"quarter\":\"2026Q4\""), std::string::npos);
   EXPECT_NE(lines[0].find("\"domain\":\"tool-telemetry\""), std::string::npos);
-  EXPECT_NE(lines[1].find("\"row\":1,"), std::string::npos);
+  // The plan says what each column got; every record names its plan and rubric version.
+  EXPECT_NE(lines[1].find("\"event\":\"plan\""), std::string::npos);
   EXPECT_NE(lines[1].find("\"operator_email\":\"direct/digest\""), std::string::npos);
   EXPECT_NE(lines[1].find("\"notes\":\"free_text/redact\""), std::string::npos);
+  std::string plan = lines[1].substr(lines[1].find("\"plan\":\"") + 8, 12);
+  EXPECT_EQ(lines[2].rfind(
+                "{\"row\":1,\"rubric\":\"" + rubric_.version + "\",\"plan\":\"" + plan + "\"", 0),
+            0u)
+      << lines[2];
   EXPECT_NE(lines.back().find("\"status\":\"ok\""), std::string::npos);
   EXPECT_NE(lines.back().find(summary->input_sha256), std::string::npos);
   EXPECT_NE(lines.back().find(summary->output_sha256), std::string::npos);

@@ -446,36 +446,37 @@ Result<std::vector<EvalRow>> Evaluate(const Redactor& redactor,
   return rows;
 }
 
+EvalTarget TargetFor(Entity kind) {
+  switch (kind) {
+    case Entity::kEmail:
+    case Entity::kCard:
+    case Entity::kIban:
+    case Entity::kIp:
+    case Entity::kMac:
+    case Entity::kSsn:
+      return {0.98, 0};
+    case Entity::kPerson:
+      return {0.90, 0.75};
+    default:
+      return {};
+  }
+}
+
 std::string FormatEval(const std::vector<EvalRow>& rows, size_t notes) {
-  auto target = [](Entity e) -> std::string {
-    switch (e) {
-      case Entity::kEmail:
-      case Entity::kCard:
-      case Entity::kIban:
-      case Entity::kIp:
-      case Entity::kMac:
-      case Entity::kSsn:
-        return "recall ≥ 0.98";
-      case Entity::kPerson:
-        return "recall ≥ 0.90, precision ≥ 0.75";
-      default:
-        return "";
-    }
+  auto target = [](Entity kind) {
+    EvalTarget t = TargetFor(kind);
+    char text[64] = "";
+    if (t.min_precision > 0)
+      std::snprintf(text, sizeof text, "recall ≥ %.2f, precision ≥ %.2f", t.min_recall,
+                    t.min_precision);
+    else if (t.min_recall > 0)
+      std::snprintf(text, sizeof text, "recall ≥ %.2f", t.min_recall);
+    return std::string(text);
   };
   auto met = [](const EvalRow& r) -> std::string {
-    switch (r.kind) {
-      case Entity::kEmail:
-      case Entity::kCard:
-      case Entity::kIban:
-      case Entity::kIp:
-      case Entity::kMac:
-      case Entity::kSsn:
-        return r.recall() >= 0.98 ? "met" : "**missed**";
-      case Entity::kPerson:
-        return r.recall() >= 0.90 && r.precision() >= 0.75 ? "met" : "**missed**";
-      default:
-        return "";
-    }
+    EvalTarget t = TargetFor(r.kind);
+    if (!t.any()) return "";
+    return t.MetBy(r) ? "met" : "**missed**";
   };
   char buf[256];
   std::string out = "Evaluation set: " + std::to_string(notes) +

@@ -5,17 +5,20 @@
 namespace cw::mask {
 
 CsvReader::CsvReader(std::istream& in, size_t chunk_bytes)
-    : in_(in), chunk_bytes_(std::max<size_t>(chunk_bytes, 16)) {}
+    : in_(&in), chunk_bytes_(std::max<size_t>(chunk_bytes, 16)) {}
+
+CsvReader::CsvReader(std::string_view text) : in_(nullptr), chunk_bytes_(0), buf_(text) {}
 
 bool CsvReader::Fill() {
+  if (!in_) return false;
   // Keep what is not consumed yet (a lookahead may straddle two chunks).
   base_ += pos_;
   buf_.erase(0, pos_);
   pos_ = 0;
   size_t had = buf_.size();
   buf_.resize(had + chunk_bytes_);
-  in_.read(buf_.data() + had, static_cast<std::streamsize>(chunk_bytes_));
-  buf_.resize(had + static_cast<size_t>(in_.gcount()));
+  in_->read(buf_.data() + had, static_cast<std::streamsize>(chunk_bytes_));
+  buf_.resize(had + static_cast<size_t>(in_->gcount()));
   return buf_.size() > had;
 }
 

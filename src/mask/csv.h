@@ -22,6 +22,8 @@ class CsvReader {
  public:
   // `in` must outlive the reader. Reads it in chunks of `chunk_bytes`.
   explicit CsvReader(std::istream& in, size_t chunk_bytes = 1 << 16);
+  // Reads `text`, all of it in memory already (a block a masking thread was handed).
+  explicit CsvReader(std::string_view text);
 
   // The next record's fields into `fields` (its old contents are replaced). False at the end of
   // the input. InvalidArgument naming the line for a quote inside an unquoted field, text after a
@@ -39,7 +41,7 @@ class CsvReader {
   // Refills the buffer; false at the end of the input.
   bool Fill();
 
-  std::istream& in_;
+  std::istream* in_;  // null: the text is all in buf_
   size_t chunk_bytes_;
   std::string buf_;
   size_t pos_ = 0;

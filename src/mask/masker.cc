@@ -223,7 +223,10 @@ struct RunContext {
 class Worker {
  public:
   explicit Worker(const RunContext& ctx)
-      : ctx_(ctx), digester_(*ctx.digest_key), tokenizer_(*ctx.token_key, ctx.domain) {}
+      : ctx_(ctx),
+        digester_(*ctx.digest_key),
+        tokenizer_(*ctx.token_key, ctx.domain),
+        caches_(ctx.rubric->columns.size()) {}
 
   // The id of the plan `applied` describes, reported in `r` the first time this worker sees it.
   const std::string& PlanOf(const std::string& applied, BlockResult& r) {
@@ -235,47 +238,51 @@ class Worker {
     return it->second;
   }
 
-  // The masked value, or why it cannot be masked (the record is then quarantined).
-  Result<std::string> Treat(const ColumnRule& rule, std::string_view value, BlockResult& r,
-                            EntityCounts& hits) {
+  // The masked value, or why it cannot be masked (the record is then quarantined). The view
+  // stays valid until the next call: append it before treating the next value.
+  Result<std::string_view> Treat(const ColumnRule& rule, std::string_view value, BlockResult& r,
+                                 EntityCounts& hits) {
     switch (rule.treatment) {
       case Treatment::kKeep:
-        return std::string(value);
+        return value;
       case Treatment::kDigest:
-        if (value.empty()) return std::string();
-        return Cached(
-            rule, value, [&] { return digester_(value); }, r, false);
+        if (value.empty()) return value;
+        return Cached(rule, value, r, false);
       case Treatment::kToken:
-        if (value.empty()) return std::string();
-        return Cached(
-            rule, value, [&] { return tokenizer_(rule.ns, value); }, r, true);
+        if (value.empty()) return value;
+        return Cached(rule, value, r, true);
       case Treatment::kGpsGrid:
-        return SnapToGrid(value);
+        return Held(SnapToGrid(value));
       case Treatment::kAgeBin:
-        return AgeBin(value);
+        return Held(AgeBin(value));
       case Treatment::kHour:
-        return TruncateToHour(value);
+        return Held(TruncateToHour(value));
       case Treatment::kAddress:
-        return ReduceAddress(value);
+        return Held(ReduceAddress(value));
       case Treatment::kQuartile:
-        return Quartile(value, rule.cutpoints);
+        return Held(Quartile(value, rule.cutpoints));
       case Treatment::kRedact:
-        return ctx_.redactor.Redact(value, &hits);
+        return Held(ctx_.redactor.Redact(value, &hits));
     }
     return Internal("unknown treatment");
   }
 
  private:
-  template <typename F>
-  std::string Cached(const ColumnRule& rule, std::string_view value, F compute, BlockResult& r,
-                     bool token) {
-    auto& cache = caches_[&rule];
+  Result<std::string_view> Held(Result<std::string> v) {
+    if (!v.ok()) return v.error();
+    scratch_ = std::move(*v);
+    return std::string_view(scratch_);
+  }
+
+  // The digest or token of `value`, from the column's cache when it was seen lately.
+  std::string_view Cached(const ColumnRule& rule, std::string_view value, BlockResult& r,
+                          bool token) {
+    auto& cache = caches_[rule.index];
     if (auto it = cache.find(value); it != cache.end()) return it->second;
     if (cache.size() >= (1u << 16)) cache.clear();
-    std::string out = compute();
+    std::string out = token ? tokenizer_(rule.ns, value) : digester_(value);
     if (token) r.tokens.push_back({out, rule.column, std::string(value)});
-    cache.emplace(std::string(value), out);
-    return out;
+    return cache.emplace(std::string(value), std::move(out)).first->second;
   }
 
   struct Hash {
@@ -285,9 +292,9 @@ class Worker {
   const RunContext& ctx_;
   Digester digester_;
   Tokenizer tokenizer_;
-  std::unordered_map<const ColumnRule*,
-                     std::unordered_map<std::string, std::string, Hash, std::equal_to<>>>
-      caches_;
+  std::vector<std::unordered_map<std::string, std::string, Hash, std::equal_to<>>>
+      caches_;  // by rule index
+  std::string scratch_;
   std::unordered_map<std::string, std::string> plans_;  // applied → plan id
 };
 
@@ -317,9 +324,11 @@ void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::stri
 }
 
 void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, BlockResult& r) {
-  std::istringstream in(block.bytes);
-  CsvReader reader(in, 1 << 20);
-  std::vector<std::string> fields, masked;
+  CsvReader reader(block.bytes);
+  std::vector<std::string> fields;
+  std::string row;
+  size_t first_kept = 0;  // the first column that is not dropped: no comma before it
+  while (first_kept < ctx.plan.size() && !ctx.plan[first_kept].rule) ++first_kept;
   uint64_t record = block.first_record;
   uint64_t consumed = 0;
   for (;; ++record) {
@@ -344,24 +353,27 @@ void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, Blo
       r.quarantine.append(raw);
       continue;
     }
-    masked.clear();
+    row.clear();
     EntityCounts hits;
     std::optional<std::pair<std::string, std::string>> refused;
     for (size_t c = 0; c < fields.size() && !refused; ++c) {
       const ColumnRule* rule = ctx.plan[c].rule;
       if (!rule) continue;
       auto v = worker.Treat(*rule, fields[c], r, hits);
-      if (!v.ok())
+      if (!v.ok()) {
         refused.emplace(rule->column, v.error().message());
-      else
-        masked.push_back(std::move(*v));
+        break;
+      }
+      if (c > first_kept) row += ',';
+      AppendCsvField(row, *v);
     }
     if (refused) {
       LogQuarantine(r, ctx, record, line, refused->first, refused->second);
       r.quarantine.append(raw);
       continue;
     }
-    AppendCsvRecord(r.out, masked, ctx.crlf);
+    row += ctx.crlf ? "\r\n" : "\n";
+    r.out += row;
     r.hits.Add(hits);
     LogMasked(r, ctx, record, ctx.csv_plan, hits);
   }

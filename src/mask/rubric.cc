@@ -201,6 +201,8 @@ Result<Rubric> Rubric::Parse(std::string_view toml_text, const std::string& orig
       return InvalidArgument(origin + ": k_anonymity column '" + c + "' is not in [columns]");
   }
   if (!rubric.k_columns.empty() && rubric.min_k == 0) rubric.min_k = 2;
+  size_t index = 0;
+  for (auto& [name, rule] : rubric.columns) rule.index = index++;
   return rubric;
 }
 

@@ -60,6 +60,7 @@ struct ColumnRule {
   std::string ns;                 // token namespace (quasi only)
   std::vector<double> cutpoints;  // quartile only: three ascending values
   std::string why;
+  size_t index = 0;  // its position in Rubric::columns (per-column state can live in a vector)
 };
 
 struct Rubric {

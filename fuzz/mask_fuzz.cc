@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "mask/csv.h"
+#include "core/csv.h"
 #include "mask/jsonl.h"
 #include "mask/redact.h"
 
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (selector % 3) {
     case 0: {
       std::istringstream in{std::string(input)};
-      cw::mask::CsvReader reader(in, 16 + (selector >> 2));
+      cw::CsvStream reader(in, 16 + (selector >> 2));
       std::vector<std::string> fields;
       uint64_t last = 0;
       for (int i = 0; i < 10000; ++i) {
@@ -34,9 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         last = reader.bytes_read();
         // What is read and written again reads back the same.
         std::string again;
-        cw::mask::AppendCsvRecord(again, fields);
+        cw::AppendCsvRecord(again, fields);
         std::istringstream in2(again);
-        cw::mask::CsvReader reread(in2);
+        cw::CsvStream reread(in2);
         std::vector<std::string> back;
         auto ok = reread.Next(back);
         if (!ok.ok() || !*ok || back != fields) __builtin_trap();

@@ -1,67 +1,161 @@
 #include "core/csv.h"
 
+#include <cstring>
+
 namespace cw {
 
-CsvReader::CsvReader(std::string_view text) : text_(text) {
-  if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;
+CsvStream::CsvStream(std::istream& in, size_t chunk_bytes)
+    : in_(&in), chunk_bytes_(std::max<size_t>(chunk_bytes, 16)) {}
+
+CsvStream::CsvStream(std::string_view text) : in_(nullptr), chunk_bytes_(0), buf_(text) {}
+
+bool CsvStream::Fill() {
+  if (!in_) return false;
+  // Keep what is not consumed yet (a lookahead may straddle two chunks).
+  base_ += pos_;
+  buf_.erase(0, pos_);
+  pos_ = 0;
+  size_t had = buf_.size();
+  buf_.resize(had + chunk_bytes_);
+  in_->read(buf_.data() + had, static_cast<std::streamsize>(chunk_bytes_));
+  buf_.resize(had + static_cast<size_t>(in_->gcount()));
+  return buf_.size() > had;
 }
 
-Result<std::optional<CsvRecord>> CsvReader::Next() {
-  // Blank lines between records carry nothing.
-  while (pos_ < text_.size() && (text_[pos_] == '\n' || text_[pos_] == '\r')) {
-    if (text_[pos_] == '\n') ++line_;
-    ++pos_;
-  }
-  if (pos_ >= text_.size()) return std::optional<CsvRecord>();
-  CsvRecord record;
-  record.line = line_;
+Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
+  if (failed_) return FailedPrecondition("the CSV reader stopped at an earlier error");
+  fields.clear();
+  if (pos_ >= buf_.size() && !Fill()) return false;
+  if (first_ && base_ == 0 && pos_ == 0 && std::string_view(buf_).starts_with("\xEF\xBB\xBF"))
+    pos_ = 3;
+  if (pos_ >= buf_.size() && !Fill()) return false;
+  record_line_ = line_;
+  auto fail = [&](const std::string& what) -> Result<bool> {
+    failed_ = true;
+    return InvalidArgument("line " + std::to_string(line_) + ": " + what);
+  };
+  // The byte after pos_, reading on if it is in the next chunk; -1 at the end of the input.
+  auto peek_next = [&]() -> int {
+    if (pos_ + 1 >= buf_.size() && !Fill()) return -1;
+    return pos_ + 1 < buf_.size() ? static_cast<unsigned char>(buf_[pos_ + 1]) : -1;
+  };
+  enum class State { kFieldStart, kUnquoted, kQuoted, kAfterQuote } state = State::kFieldStart;
   std::string field;
+  uint64_t quote_line = 0;
   for (;;) {
-    if (pos_ < text_.size() && text_[pos_] == '"') {
-      size_t opened_on = line_;
-      ++pos_;
-      for (;;) {
-        if (pos_ >= text_.size()) {
-          pos_ = text_.size();
-          return InvalidArgument("line " + std::to_string(opened_on) + ": a quoted field is never closed");
-        }
-        char c = text_[pos_++];
-        if (c == '"') {
-          if (pos_ < text_.size() && text_[pos_] == '"') {
-            field += '"';
-            ++pos_;
-            continue;
-          }
-          break;
-        }
-        if (c == '\n') ++line_;
-        field += c;
+    if (pos_ >= buf_.size() && !Fill()) {
+      if (state == State::kQuoted) {
+        line_ = quote_line;  // where the editor should look
+        return fail("a quoted field is never closed (the input ends inside it)");
       }
-      if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') {
-        size_t at = line_;
-        pos_ = text_.size();
-        return InvalidArgument("line " + std::to_string(at) + ": text after a closing quote");
-      }
-    } else {
-      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') {
-        if (text_[pos_] == '"') {
-          size_t at = line_;
-          pos_ = text_.size();
-          return InvalidArgument("line " + std::to_string(at) + ": a quote inside an unquoted field");
-        }
-        field += text_[pos_++];
-      }
+      fields.push_back(std::move(field));
+      return true;
     }
-    record.fields.push_back(std::move(field));
-    field.clear();
-    if (pos_ < text_.size() && text_[pos_] == ',') {
+    const char* data = buf_.data();
+    switch (state) {
+      case State::kFieldStart:
+        if (data[pos_] == '"') {
+          state = State::kQuoted;
+          quote_line = line_;
+          ++pos_;
+          continue;
+        }
+        state = State::kUnquoted;
+        continue;
+      case State::kUnquoted: {
+        size_t end = pos_;
+        while (end < buf_.size() && data[end] != ',' && data[end] != '\n' && data[end] != '\r' &&
+               data[end] != '"')
+          ++end;
+        field.append(data + pos_, end - pos_);
+        pos_ = end;
+        if (pos_ == buf_.size()) continue;
+        if (data[pos_] == '"')
+          return fail(
+              "a quote inside an unquoted field (quote the whole field and double the quote)");
+        break;  // a delimiter: handled below
+      }
+      case State::kQuoted: {
+        const void* q = std::memchr(data + pos_, '"', buf_.size() - pos_);
+        size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - data) : buf_.size();
+        for (size_t i = pos_; i < end; ++i) line_ += data[i] == '\n';
+        field.append(data + pos_, end - pos_);
+        pos_ = end;
+        if (pos_ == buf_.size()) continue;
+        int next = peek_next();
+        data = buf_.data();
+        if (next == '"') {
+          field.push_back('"');
+          pos_ += 2;
+        } else {
+          state = State::kAfterQuote;
+          ++pos_;
+        }
+        continue;
+      }
+      case State::kAfterQuote:
+        if (data[pos_] != ',' && data[pos_] != '\n' && data[pos_] != '\r') {
+          return fail("text after the closing quote of a field");
+        }
+        break;
+    }
+    // At a delimiter outside quotes.
+    char c = buf_[pos_];
+    if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      state = State::kFieldStart;
       ++pos_;
       continue;
     }
-    // End of record: CRLF, LF, a lone CR, or the end of the text.
-    if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
-    if (pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
+    bool crlf = false;
+    if (c == '\r') {
+      if (peek_next() != '\n')
+        return fail("a carriage return that is not followed by a line feed, outside quotes");
+      crlf = true;
+      ++pos_;
+    }
+    ++pos_;  // the LF
     ++line_;
+    if (first_) crlf_ = crlf;
+    first_ = false;
+    fields.push_back(std::move(field));
+    return true;
+  }
+}
+
+bool CsvNeedsQuotes(std::string_view field) {
+  return field.find_first_of(",\"\r\n") != std::string_view::npos;
+}
+
+void AppendCsvField(std::string& out, std::string_view field) {
+  if (!CsvNeedsQuotes(field)) {
+    out.append(field);
+    return;
+  }
+  out.push_back('"');
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void AppendCsvRecord(std::string& out, std::span<const std::string> fields, bool crlf) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendCsvField(out, fields[i]);
+  }
+  out.append(crlf ? "\r\n" : "\n");
+}
+
+Result<std::optional<CsvRecord>> CsvReader::Next() {
+  CsvRecord record;
+  for (;;) {
+    CW_ASSIGN_OR_RETURN(bool more, stream_.Next(record.fields));
+    if (!more) return std::optional<CsvRecord>();
+    if (record.fields.size() == 1 && record.fields[0].empty()) continue;  // a blank line
+    record.line = stream_.record_line();
     return std::optional<CsvRecord>(std::move(record));
   }
 }

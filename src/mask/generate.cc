@@ -7,7 +7,7 @@
 #include "core/files.h"
 #include "core/random.h"
 #include "core/time_format.h"
-#include "mask/csv.h"
+#include "core/csv.h"
 #include "mask/evalset.h"
 #include "mask/jsonl.h"
 #include "mask/masker.h"

@@ -20,10 +20,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/csv.h"
 #include "core/files.h"
 #include "core/time_format.h"
 #include "crypto/hash.h"
-#include "mask/csv.h"
 #include "mask/generalise.h"
 #include "mask/jsonl.h"
 #include "mask/keyed.h"
@@ -324,7 +324,7 @@ void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::stri
 }
 
 void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, BlockResult& r) {
-  CsvReader reader(block.bytes);
+  CsvStream reader(block.bytes);
   std::vector<std::string> fields;
   std::string row;
   size_t first_kept = 0;  // the first column that is not dropped: no comma before it
@@ -595,11 +595,9 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
     if (!splitter.NextRecord(header, lines))
       return InvalidArgument(options.in + ": empty (a CSV file needs a header row)");
     std::istringstream hs(header);
-    CsvReader hr(hs);
+    CsvStream hr(hs);
     auto got = hr.Next(header_columns);
     if (!got.ok()) return got.error().WithContext(options.in + " header");
-    if (!header_columns.empty() && header_columns[0].starts_with("\xEF\xBB\xBF"))
-      header_columns[0].erase(0, 3);
     auto plan = Plan(rubric, header_columns, options.drop_unknown);
     if (!plan.ok()) return plan.error().WithContext(options.in);
     ctx.plan = std::move(*plan);

@@ -15,11 +15,10 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(const std::string& path
   r->in_.open(path, std::ios::binary);
   if (!r->in_) return Unavailable("cannot read " + path);
   if (format == DataFormat::kCsv) {
-    r->csv_ = std::make_unique<CsvReader>(r->in_);
+    r->csv_ = std::make_unique<CsvStream>(r->in_);
     auto got = r->csv_->Next(r->header_);
     if (!got.ok()) return got.error().WithContext(path);
     if (!*got) return InvalidArgument(path + ": empty (a CSV file needs a header row)");
-    if (!r->header_.empty() && r->header_[0].starts_with("\xEF\xBB\xBF")) r->header_[0].erase(0, 3);
   }
   return r;
 }

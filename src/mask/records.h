@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "mask/csv.h"
+#include "core/csv.h"
 #include "mask/masker.h"
 
 namespace cw::mask {
@@ -36,7 +36,7 @@ class RecordReader {
   std::string path_;
   DataFormat format_ = DataFormat::kCsv;
   std::ifstream in_;
-  std::unique_ptr<CsvReader> csv_;
+  std::unique_ptr<CsvStream> csv_;
   std::vector<std::string> header_;
   uint64_t number_ = 0, line_ = 0;
 };

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "core/files.h"
-#include "mask/csv.h"
+#include "core/csv.h"
 #include "testing/process.h"
 #include "testing/temp_dir.h"
 
@@ -69,14 +69,14 @@ TEST_F(CartmaskTest, GenerateMaskVerifyIsTheWholeWorkflow) {
 
   // Drift: a phone number in the notes → exit 1, naming row, column and invariant.
   std::ifstream in(P("masked.csv"));
-  mask::CsvReader reader(in);
+  CsvStream reader(in);
   std::vector<std::string> header, row;
   ASSERT_TRUE(*reader.Next(header));
   std::string edited;
-  mask::AppendCsvRecord(edited, header);
+  AppendCsvRecord(edited, header);
   for (int r = 1; *reader.Next(row); ++r) {
     if (r == 5) row.back() = "ring 415-382-1947";
-    mask::AppendCsvRecord(edited, row);
+    AppendCsvRecord(edited, row);
   }
   ASSERT_TRUE(WriteFileAtomic(P("drifted.csv"), edited).ok());
   ProcessResult drift = Verify("drifted.csv");

@@ -8,7 +8,7 @@
 
 #include "core/files.h"
 #include "core/time_format.h"
-#include "mask/csv.h"
+#include "core/csv.h"
 #include "mask/generate.h"
 #include "mask/keyring.h"
 #include "mask/masker.h"
@@ -62,7 +62,7 @@ class MaskFixture : public ::testing::Test {
 
   static std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    CsvReader reader(in);
+    CsvStream reader(in);
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> fields;
     for (;;) {

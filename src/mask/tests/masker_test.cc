@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "crypto/hash.h"
 #include "mask/generalise.h"
 #include "mask/keyed.h"
 #include "mask/tests/mask_fixture.h"
@@ -54,6 +55,9 @@ TEST_F(MaskerTest, TheDecisionLogRecordsTheRunEveryRecordAndNoValues) {
   EXPECT_NE(lines[0].find(rubric_.sha256), std::string::npos);
   EXPECT_NE(lines[0].find("\"quarter\":\"2026Q4\""), std::string::npos);
   EXPECT_NE(lines[0].find("\"domain\":\"tool-telemetry\""), std::string::npos);
+  EXPECT_EQ(summary->input_sha256, crypto::Sha256Hex(*ReadFile(in)));
+  EXPECT_NE(lines[0].find("\"input_sha256\":\"" + summary->input_sha256 + "\""), std::string::npos);
+  EXPECT_EQ(summary->output_sha256, crypto::Sha256Hex(*ReadFile(Path("masked.csv"))));
   // The plan says what each column got; every record names its plan and rubric version.
   EXPECT_NE(lines[1].find("\"event\":\"plan\""), std::string::npos);
   EXPECT_NE(lines[1].find("\"operator_email\":\"direct/digest\""), std::string::npos);

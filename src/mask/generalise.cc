@@ -102,11 +102,15 @@ Result<std::string> SnapToGrid(std::string_view degrees) {
   if (Trim(degrees).empty()) return std::string();
   CW_ASSIGN_OR_RETURN(double v, ParseDecimal(degrees, "coordinate"));
   if (v < -180 || v > 180) return InvalidArgument("coordinate is outside −180…180");
-  double snapped = std::round(v * 100) / 100;
-  if (snapped == 0) snapped = 0;  // no "-0.00"
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", snapped);
-  return std::string(buf);
+  // In whole hundredths, formatted by hand (snprintf's float formatting was a tenth of a run).
+  long long hundredths = std::llround(v * 100);
+  std::string out = hundredths < 0 ? "-" : "";
+  unsigned long long a = static_cast<unsigned long long>(hundredths < 0 ? -hundredths : hundredths);
+  out += std::to_string(a / 100);
+  out += '.';
+  out += static_cast<char>('0' + a / 10 % 10);
+  out += static_cast<char>('0' + a % 10);
+  return out;
 }
 
 bool IsOnGrid(std::string_view s) {

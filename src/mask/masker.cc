@@ -214,7 +214,7 @@ struct RunContext {
   bool crlf = false;
 };
 
-// One thread's masking state: keyed functions set up once, and recent results remembered
+// One thread's masking state: keyed functions set up once, and recent tokens remembered
 // (identifiers repeat across telemetry records far more often than they change).
 class Worker {
  public:
@@ -243,10 +243,10 @@ class Worker {
         return value;
       case Treatment::kDigest:
         if (value.empty()) return value;
-        return Cached(rule, value, r, false);
+        return Held(digester_(value));  // with SHA-NI the MAC costs less than a cache lookup
       case Treatment::kToken:
         if (value.empty()) return value;
-        return Cached(rule, value, r, true);
+        return TokenOf(rule, value, r);
       case Treatment::kGpsGrid:
         return Held(SnapToGrid(value));
       case Treatment::kAgeBin:
@@ -270,15 +270,15 @@ class Worker {
     return std::string_view(scratch_);
   }
 
-  // The digest or token of `value`, from the column's cache when it was seen lately.
-  std::string_view Cached(const ColumnRule& rule, std::string_view value, BlockResult& r,
-                          bool token) {
+  // The token of `value`. Tokens seen lately are remembered, so each goes to the token map once
+  // per thread, not once per record.
+  std::string_view TokenOf(const ColumnRule& rule, std::string_view value, BlockResult& r) {
     auto& cache = caches_[rule.index];
     if (auto it = cache.find(value); it != cache.end()) return it->second;
     if (cache.size() >= (1u << 16)) cache.clear();
-    std::string out = token ? tokenizer_(rule.ns, value) : digester_(value);
-    if (token) r.tokens.push_back({out, rule.column, std::string(value)});
-    return cache.emplace(std::string(value), std::move(out)).first->second;
+    std::string token = tokenizer_(rule.ns, value);
+    r.tokens.push_back({token, rule.column, std::string(value)});
+    return cache.emplace(std::string(value), std::move(token)).first->second;
   }
 
   struct Hash {
@@ -321,8 +321,9 @@ void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::stri
 
 void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, BlockResult& r) {
   CsvStream reader(block.bytes);
+  r.out.reserve(block.bytes.size() * 2);  // digests are longer than what they replace
+  r.log.reserve(block.bytes.size() / 2);
   std::vector<std::string> fields;
-  std::string row;
   size_t first_kept = 0;  // the first column that is not dropped: no comma before it
   while (first_kept < ctx.plan.size() && !ctx.plan[first_kept].rule) ++first_kept;
   uint64_t record = block.first_record;
@@ -349,7 +350,7 @@ void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, Blo
       r.quarantine.append(raw);
       continue;
     }
-    row.clear();
+    const size_t mark = r.out.size();  // the record is written in place, and taken back if refused
     EntityCounts hits;
     std::optional<std::pair<std::string, std::string>> refused;
     for (size_t c = 0; c < fields.size() && !refused; ++c) {
@@ -360,16 +361,16 @@ void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, Blo
         refused.emplace(rule->column, v.error().message());
         break;
       }
-      if (c > first_kept) row += ',';
-      AppendCsvField(row, *v);
+      if (c > first_kept) r.out += ',';
+      AppendCsvField(r.out, *v);
     }
     if (refused) {
+      r.out.resize(mark);
       LogQuarantine(r, ctx, record, line, refused->first, refused->second);
       r.quarantine.append(raw);
       continue;
     }
-    row += ctx.crlf ? "\r\n" : "\n";
-    r.out += row;
+    r.out += ctx.crlf ? "\r\n" : "\n";
     r.hits.Add(hits);
     LogMasked(r, ctx, record, ctx.csv_plan, hits);
   }
@@ -377,6 +378,8 @@ void MaskCsvBlock(const RunContext& ctx, Worker& worker, const Block& block, Blo
 
 void MaskJsonBlock(const RunContext& ctx, Worker& worker, const Block& block, BlockResult& r) {
   std::string_view bytes = block.bytes;
+  r.out.reserve(block.bytes.size() * 2);
+  r.log.reserve(block.bytes.size() / 2);
   uint64_t record = block.first_record;
   uint64_t line = block.first_line;
   std::string applied, out;

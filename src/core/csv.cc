@@ -125,6 +125,9 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
 }
 
 bool CsvNeedsQuotes(std::string_view field) {
+  // A field that starts with a byte-order mark is quoted, or a reader would take the mark for
+  // the file's own when the record comes first.
+  if (field.starts_with("\xEF\xBB\xBF")) return true;
   // A plain loop: find_first_of calls memchr on the four needles for every byte of the field.
   for (char c : field) {
     if (c == ',' || c == '"' || c == '\n' || c == '\r') return true;

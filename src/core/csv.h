@@ -55,7 +55,8 @@ class CsvStream {
   bool failed_ = false;
 };
 
-// True if `field` must be quoted: it holds a comma, a quote, CR or LF.
+// True if `field` must be quoted: it holds a comma, a quote, CR or LF, or starts with a UTF-8
+// byte-order mark.
 bool CsvNeedsQuotes(std::string_view field);
 
 // Appends `fields` as one record ending in "\r\n" when `crlf`, else "\n".

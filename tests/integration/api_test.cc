@@ -81,7 +81,12 @@ TEST(ApiOverHttps, StaffLogInAndReadTheirStoresLocatorOverTls) {
     ASSERT_EQ(m->status, 200) << m->body;
     EXPECT_EQ(m->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     exposition = m->body;
-    if (exposition.find("cw_ingest_rejects_total{reason=\"malformed_envelope\"} 1\n") != std::string::npos) break;
+    // A scrape is not a snapshot: it can render the received counter just before the ingest
+    // counts the message and the rejects just after, so wait until it shows both.
+    if (exposition.find("cw_ingest_rejects_total{reason=\"malformed_envelope\"} 1\n") != std::string::npos &&
+        exposition.find("cw_ingest_received_total{type=\"health\"} 1\n") != std::string::npos) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_NE(exposition.find("cw_ingest_rejects_total{reason=\"malformed_envelope\"} 1\n"), std::string::npos) << exposition;

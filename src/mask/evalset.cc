@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "mask/checksums.h"
+
 namespace cw::mask {
 namespace {
 
@@ -52,18 +54,6 @@ std::string Capitalised(std::string_view s) {
   if (!out.empty() && out[0] >= 'a' && out[0] <= 'z')
     out[0] = static_cast<char>(out[0] - 'a' + 'A');
   return out;
-}
-
-char LuhnCheckDigit(std::string_view payload) {
-  int sum = 0;
-  bool twice = true;  // the check digit will be appended on the right
-  for (size_t i = payload.size(); i-- > 0;) {
-    int d = payload[i] - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-    twice = !twice;
-  }
-  return static_cast<char>('0' + (10 - sum % 10) % 10);
 }
 
 template <size_t N>
@@ -180,19 +170,7 @@ std::string TextForge::Iban() {
     bban += *p == 'L' ? static_cast<char>('A' + r_.Uniform(26))
                       : static_cast<char>('0' + r_.Uniform(10));
   }
-  // Check digits: 98 − (BBAN ‖ country ‖ "00" mod 97), letters counted as 10…35.
-  int rem = 0;
-  auto feed = [&](char c) {
-    if (c >= '0' && c <= '9')
-      rem = (rem * 10 + (c - '0')) % 97;
-    else
-      rem = (rem * 100 + (c - 'A' + 10)) % 97;
-  };
-  for (char c : bban) feed(c);
-  feed(shape.cc[0]);
-  feed(shape.cc[1]);
-  feed('0');
-  feed('0');
+  int rem = Mod97(bban + shape.cc + "00");
   char check[8];
   std::snprintf(check, sizeof check, "%02d", 98 - rem);
   std::string iban = std::string(shape.cc) + check + bban;

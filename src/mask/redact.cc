@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mask/checksums.h"
 #include "mask/lexicon.h"
 
 namespace cw::mask {
@@ -33,18 +34,6 @@ bool IsWordByte(char c) {
 }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool Luhn(std::string_view digits) {
-  int sum = 0;
-  bool twice = false;
-  for (size_t i = digits.size(); i-- > 0;) {
-    int d = digits[i] - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-    twice = !twice;
-  }
-  return sum % 10 == 0;
-}
-
 // The IBAN length of each country that issues them (ISO 13616 registry).
 int IbanLength(char a, char b) {
   static constexpr struct {
@@ -70,16 +59,9 @@ int IbanLength(char a, char b) {
 }
 
 bool IbanChecksumOk(std::string_view iban) {  // uppercase, no spaces
-  int rem = 0;
-  auto feed = [&](char c) {
-    if (IsDigit(c))
-      rem = (rem * 10 + (c - '0')) % 97;
-    else
-      rem = (rem * 100 + (c - 'A' + 10)) % 97;
-  };
-  for (size_t i = 4; i < iban.size(); ++i) feed(iban[i]);
-  for (size_t i = 0; i < 4; ++i) feed(iban[i]);
-  return rem == 1;
+  std::string rearranged(iban.substr(4));
+  rearranged.append(iban.substr(0, 4));
+  return Mod97(rearranged) == 1;
 }
 
 // Code points the detectors read: Latin letters and marks, and the punctuation, symbols and emoji
@@ -372,7 +354,7 @@ bool Redactor::ClassifyNumber(std::string_view candidate, Entity& kind) const {
       card_groups = false;
     group = 0;
   }
-  if (card_separators && card_groups && nd >= 13 && nd <= 20 && Luhn(digits)) {
+  if (card_separators && card_groups && nd >= 13 && nd <= 20 && LuhnValid(digits)) {
     if ((nd == 19 || nd == 20) && digits.starts_with("89"))
       kind = Entity::kIccid;
     else if (nd == 15 && !digits.starts_with("34") && !digits.starts_with("37"))

@@ -3,9 +3,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 #include <vector>
 
 #include "core/time_format.h"
+#include "mask/lexicon.h"
 
 namespace cw::mask {
 namespace {
@@ -73,24 +75,23 @@ std::string WithoutNumbers(std::string_view part) {
 }
 
 bool LooksLikeStreet(std::string_view part) {
-  static constexpr std::string_view kWords[] = {
-      "street", "st",        "st.",     "avenue", "ave",       "ave.",    "road",  "rd",
-      "rd.",    "boulevard", "blvd",    "lane",   "ln",        "drive",   "dr",    "court",
-      "ct",     "way",       "place",   "pl",     "terrace",   "parkway", "pkwy",  "highway",
-      "hwy",    "suite",     "ste",     "apt",    "apartment", "unit",    "floor", "po",
-      "box",    "straße",    "strasse", "str.",   "rue"};
+  static const std::unordered_set<std::string_view> kWords = [] {
+    std::unordered_set<std::string_view> words(StreetSuffixes().begin(), StreetSuffixes().end());
+    words.insert(UnitWords().begin(), UnitWords().end());
+    return words;
+  }();
   size_t i = 0;
   while (i < part.size()) {
     while (i < part.size() && part[i] == ' ') ++i;
     size_t j = i;
     while (j < part.size() && part[j] != ' ') ++j;
     std::string word;
-    for (char c : part.substr(i, j - i))
+    for (char c : part.substr(i, j - i)) {
       word += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    for (auto w : kWords) {
-      if (word == w) return true;
     }
-    if (word.size() > 4 && (word.ends_with("straße") || word.ends_with("strasse"))) return true;
+    if (!word.empty() && word.back() == '.') word.pop_back();  // "St.", "Str."
+    if (kWords.count(word)) return true;
+    if (word.ends_with("straße") || word.ends_with("strasse")) return true;  // "Hauptstraße"
     i = j;
   }
   return false;

@@ -878,16 +878,16 @@ constexpr std::string_view kCuesAfter[] = {
 
 // "12 Elm Street", "4 Market Sq".
 constexpr std::string_view kStreetSuffixes[] = {
-    "alley",  "ave",  "avenue",   "blvd",    "boulevard", "cir",   "circle",  "close",
-    "court",  "cres", "crescent", "ct",      "dr",        "drive", "highway", "hwy",
-    "lane",   "ln",   "loop",     "parkway", "pike",      "pkwy",  "pl",      "place",
-    "plaza",  "rd",   "road",     "row",     "run",       "sq",    "square",  "st",
-    "street", "ter",  "terrace",  "trail",   "trl",       "way",
+    "alley", "ave", "avenue", "blvd", "boulevard", "cir", "circle", "close", "court", "cres",
+    "crescent", "ct", "dr", "drive", "highway", "hwy", "lane", "ln", "loop", "parkway", "pike",
+    "pkwy", "pl", "place", "plaza", "rd", "road", "row", "rue", "run", "sq", "square", "st", "str",
+    "strasse", "straße", "street", "ter", "terrace", "trail", "trl", "way",
 };
 
 // "Suite 200", "Apt 4B".
 constexpr std::string_view kUnitWords[] = {
-    "apartment", "apt", "bldg", "building", "fl", "floor", "rm", "room", "ste", "suite", "unit",
+    "apartment", "apt", "bldg", "box", "building", "fl", "floor", "po", "rm", "room", "ste",
+    "suite", "unit",
 };
 
 }  // namespace

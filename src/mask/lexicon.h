@@ -21,7 +21,8 @@ std::span<const std::string_view> CommonWords();
 std::span<const std::string_view> PersonCuesBefore();
 // Words that follow a person: "said", "reported" …
 std::span<const std::string_view> PersonCuesAfter();
-// Street types ("street", "st", "ave" …) and unit words ("suite", "apt" …).
+// Street types ("street", "st", "ave", "straße" …) and unit words ("suite", "apt", "box" …): the
+// redactor finds addresses by them, and the address generaliser refuses a "city" holding one.
 std::span<const std::string_view> StreetSuffixes();
 std::span<const std::string_view> UnitWords();
 

@@ -52,37 +52,6 @@ std::string Human(uint64_t bytes) {
   return buf;
 }
 
-// The rubric version of the last completed run in a decision log, or "" if there is none.
-Result<std::string> LastRubricVersion(const std::string& log_path) {
-  std::ifstream in(log_path, std::ios::binary);
-  if (!in)
-    return NotFound("no decision log at " + log_path +
-                    " (remask replaces an earlier run's output)");
-  std::string version, pending;
-  for (std::string line; std::getline(in, line);) {
-    auto members = ParseJsonObjectLine(line);
-    if (!members.ok()) return members.error().WithContext(log_path);
-    bool run = false, end_ok = false;
-    std::string rubric_raw;
-    for (const JsonMember& m : *members) {
-      if (m.key == "event" && m.raw == "\"run\"") run = true;
-      if (m.key == "status" && m.raw == "\"ok\"") end_ok = true;
-      if (m.key == "rubric" && m.kind == JsonKind::kObject) rubric_raw = std::string(m.raw);
-    }
-    if (run) {
-      auto inner = ParseJsonObjectLine(rubric_raw);
-      pending.clear();
-      if (inner.ok()) {
-        for (const JsonMember& m : *inner) {
-          if (m.key == "version") pending = DecodeJsonString(m.raw).value_or("");
-        }
-      }
-    }
-    if (end_ok) version = pending;
-  }
-  return version;
-}
-
 void PrintSummary(const MaskSummary& s, const std::string& out) {
   std::printf("masked %llu of %llu records (%s) in %.2f s, %.1f MB/s\n",
               static_cast<unsigned long long>(s.masked), static_cast<unsigned long long>(s.records),
@@ -275,19 +244,24 @@ int RunCartmask(int argc, char** argv) {
     o.now = *now;
     if (!std::filesystem::exists(o.in)) return Fail(NotFound("no input at " + o.in), kUnreadable);
     if (remask->parsed()) {
-      auto previous = LastRubricVersion(o.out + ".decisions.jsonl");
-      if (!previous.ok()) return ExitFor(previous.error());
-      if (previous->empty())
+      auto runs = ReadDecisionLog(o.out + ".decisions.jsonl");
+      if (!runs.ok()) return ExitFor(runs.error());
+      const LoggedRun* last = nullptr;
+      for (const LoggedRun& run : *runs) {
+        if (run.status == "ok") last = &run;
+      }
+      if (!last) {
         return Fail(
             FailedPrecondition(o.out + ".decisions.jsonl records no completed run to replace"));
-      if (*previous == rubric->version) {
-        return Fail(FailedPrecondition("rubric " + rp + " is still version " + *previous +
-                                       ", the version " + o.out +
+      }
+      if (last->rubric_version == rubric->version) {
+        return Fail(FailedPrecondition("rubric " + rp + " is still version " +
+                                       last->rubric_version + ", the version " + o.out +
                                        " was masked under: bump it before re-masking"));
       }
-      o.remask_of = *previous;
+      o.remask_of = last->rubric_version;
       std::printf("re-masking %s: rubric %s replaces %s\n", o.in.c_str(), rubric->version.c_str(),
-                  previous->c_str());
+                  last->rubric_version.c_str());
     }
     bool tty = ::isatty(STDERR_FILENO);
     if (tty) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -73,9 +74,15 @@ std::string PlanLine(std::string_view id, const Rubric& rubric, std::string_view
   return line;
 }
 
-std::string Applied(const ColumnRule* rule) {
-  if (!rule) return "dropped";
-  return std::string(BucketName(rule->bucket)) + "/" + std::string(TreatmentName(rule->treatment));
+// Adds `"column":"bucket/treatment"` (or "dropped") to a plan's object being built ("{" so far,
+// or "{…"): the CSV header's plan and each JSON Lines record's are built the same way.
+void AddToPlan(std::string& applied, std::string_view column, const ColumnRule* rule) {
+  if (applied.size() > 1) applied += ',';
+  AppendJsonString(applied, column);
+  applied += ':';
+  AppendJsonString(applied, rule ? std::string(BucketName(rule->bucket)) + "/" +
+                                       std::string(TreatmentName(rule->treatment))
+                                 : std::string("dropped"));
 }
 
 // Cuts the input into blocks of whole records. CSV records may hold line breaks inside quotes, so
@@ -414,10 +421,7 @@ void MaskJsonBlock(const RunContext& ctx, Worker& worker, const Block& block, Bl
             "' (add it to the rubric, or pass --drop-unknown to leave it out of the output)");
         return;
       }
-      if (applied.size() > 1) applied += ',';
-      AppendJsonString(applied, m.key);
-      applied += ':';
-      AppendJsonString(applied, Applied(rule));
+      AddToPlan(applied, m.key, rule);
       if (!rule) {
         r.dropped.insert(m.key);
         continue;
@@ -604,10 +608,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
     std::vector<std::string> kept;
     ctx.csv_applied = "{";
     for (const ColumnPlan& p : ctx.plan) {
-      if (ctx.csv_applied.size() > 1) ctx.csv_applied += ',';
-      AppendJsonString(ctx.csv_applied, p.column);
-      ctx.csv_applied += ':';
-      AppendJsonString(ctx.csv_applied, Applied(p.rule));
+      AddToPlan(ctx.csv_applied, p.column, p.rule);
       if (p.rule)
         kept.push_back(p.column);
       else
@@ -885,6 +886,57 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
+}
+
+Result<std::vector<LoggedRun>> ReadDecisionLog(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("no decision log at " + path);
+  std::vector<LoggedRun> runs;
+  uint64_t line = 0;
+  for (std::string text; std::getline(in, text);) {
+    ++line;
+    auto bad = [&](const std::string& what) {
+      return InvalidArgument(path + " line " + std::to_string(line) + ": " + what);
+    };
+    auto members = ParseJsonObjectLine(text);
+    if (!members.ok()) return bad(members.error().message());
+    std::string_view event;
+    const JsonMember *rubric = nullptr, *status = nullptr, *row = nullptr, *plan = nullptr;
+    for (const JsonMember& m : *members) {
+      if (m.key == "event")
+        event = m.raw;
+      else if (m.key == "rubric")
+        rubric = &m;
+      else if (m.key == "status")
+        status = &m;
+      else if (m.key == "row")
+        row = &m;
+      else if (m.key == "plan")
+        plan = &m;
+    }
+    if (event == "\"run\"") {
+      runs.emplace_back();
+      if (!rubric || rubric->kind != JsonKind::kObject)
+        return bad("a run header without its rubric");
+      auto inner = ParseJsonObjectLine(rubric->raw);
+      if (!inner.ok()) return bad(inner.error().message());
+      for (const JsonMember& m : *inner) {
+        if (m.key == "version") runs.back().rubric_version = DecodeJsonString(m.raw).value_or("");
+      }
+      continue;
+    }
+    if (runs.empty()) return bad("a record before any run header");
+    if (event == "\"end\"") {
+      if (status) runs.back().status = DecodeJsonString(status->raw).value_or("");
+    } else if (event.empty() && row && plan) {  // a masked record (a quarantined one has no plan)
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(row->raw.data(), row->raw.data() + row->raw.size(), n);
+      if (ec != std::errc() || end != row->raw.data() + row->raw.size())
+        return bad("a row that is not a number");
+      runs.back().masked_rows.push_back(n);
+    }
+  }
+  return runs;
 }
 
 Result<std::string> OpenTokenMap(const std::string& path, const Keyring& keys) {

@@ -24,6 +24,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -69,6 +70,16 @@ struct MaskSummary {
 
 // The domain must be 1–64 characters of lowercase letters, digits, '-' or '.'.
 Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys, const MaskOptions& options);
+
+// One run as its decision log recorded it, read back by remask and verify.
+struct LoggedRun {
+  std::string rubric_version;
+  std::string status;                 // "ok", the failure's code name, or "" if it never ended
+  std::vector<uint64_t> masked_rows;  // the input record behind each output record, in order
+};
+// Every run in a decision log (OUT.decisions.jsonl), oldest first. NotFound if there is none;
+// InvalidArgument naming the line for one that is not what MaskFile writes.
+Result<std::vector<LoggedRun>> ReadDecisionLog(const std::string& path);
 
 // The sealed token map's contents: one JSON line per token, {"token":…,"column":…,"value":…}.
 // PermissionDenied if `map_key` does not open it (wrong keyring), Corruption if it is damaged.

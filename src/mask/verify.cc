@@ -8,37 +8,12 @@
 #include "mask/generalise.h"
 #include "mask/jsonl.h"
 #include "mask/keyed.h"
+#include "mask/masker.h"
 #include "mask/records.h"
 #include "mask/redact.h"
 
 namespace cw::mask {
 namespace {
-
-// The original record number of each masked record, from the last run in the decision log.
-Result<std::vector<uint64_t>> MaskedRecordNumbers(const std::string& log_path) {
-  std::ifstream in(log_path, std::ios::binary);
-  if (!in) return NotFound("no decision log at " + log_path);
-  std::vector<uint64_t> numbers;
-  uint64_t line = 0;
-  for (std::string text; std::getline(in, text);) {
-    ++line;
-    auto members = ParseJsonObjectLine(text);
-    if (!members.ok())
-      return members.error().WithContext(log_path + " line " + std::to_string(line));
-    bool masked = false, event = false;
-    uint64_t row = 0;
-    for (const JsonMember& m : *members) {
-      if (m.key == "event") event = true;
-      if (m.key == "event" && m.raw == "\"run\"") numbers.clear();
-      if (m.key == "plan")
-        masked = true;  // a masked record names its plan; a quarantined one does not
-      if (m.key == "row") row = std::stoull(std::string(m.raw));
-    }
-    masked = masked && !event;
-    if (masked) numbers.push_back(row);
-  }
-  return numbers;
-}
 
 std::string ValueOf(const Record& r, std::string_view column, bool raw) {
   for (size_t i = 0; i < r.columns.size(); ++i) {
@@ -64,12 +39,16 @@ Result<VerifyReport> Verify(const Rubric& rubric, const VerifyOptions& options) 
   bool aligned_by_log = false;
   if (!options.original.empty()) {
     CW_ASSIGN_OR_RETURN(original, RecordReader::Open(options.original));
-    auto numbers = MaskedRecordNumbers(options.masked + ".decisions.jsonl");
-    if (numbers.ok()) {
-      original_numbers = std::move(*numbers);
-      aligned_by_log = true;
-    } else if (numbers.error().code() != Code::kNotFound) {
-      return numbers.error();
+    // The output is the last completed run's: its log says which input record each row is.
+    auto runs = ReadDecisionLog(options.masked + ".decisions.jsonl");
+    if (runs.ok()) {
+      for (auto it = runs->rbegin(); it != runs->rend() && !aligned_by_log; ++it) {
+        if (it->status != "ok") continue;
+        original_numbers = std::move(it->masked_rows);
+        aligned_by_log = true;
+      }
+    } else if (runs.error().code() != Code::kNotFound) {
+      return runs.error();
     }
   }
   if (!options.compare.empty()) {

@@ -278,5 +278,28 @@ TEST_F(MaskerTest, MalformedCsvStopsTheRunNamingTheLine) {
             Code::kNotFound);
 }
 
+TEST_F(MaskerTest, TheDecisionLogReadsBackRunByRun) {
+  std::string in = Generate("raw.csv", 50);
+  ASSERT_TRUE(MaskFile(rubric_, ring_, Options(in, Path("out.csv"))).ok());
+  // A second run into the same output fails half way: the first run's output stays, and so does
+  // the log of both.
+  auto raw = ReadCsv(in);
+  std::string text = *ReadFile(in) + "\"unclosed\n";
+  ASSERT_TRUE(WriteFileAtomic(Path("bad.csv"), text).ok());
+  ASSERT_FALSE(MaskFile(rubric_, ring_, Options(Path("bad.csv"), Path("out.csv"))).ok());
+  auto runs = ReadDecisionLog(Path("out.csv.decisions.jsonl"));
+  ASSERT_TRUE(runs.ok()) << runs.error().ToString();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].status, "ok");
+  EXPECT_EQ((*runs)[0].rubric_version, rubric_.version);
+  ASSERT_EQ((*runs)[0].masked_rows.size(), 50u);
+  EXPECT_EQ((*runs)[0].masked_rows.front(), 1u);
+  EXPECT_EQ((*runs)[0].masked_rows.back(), 50u);
+  EXPECT_EQ((*runs)[1].status, "invalid_argument");
+  EXPECT_EQ(ReadDecisionLog(Path("none.jsonl")).error().code(), Code::kNotFound);
+  ASSERT_TRUE(WriteFileAtomic(Path("junk.jsonl"), "{\"row\":1,\"plan\":\"x\"}\n").ok());
+  EXPECT_EQ(ReadDecisionLog(Path("junk.jsonl")).error().code(), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace cw::mask

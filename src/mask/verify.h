@@ -67,7 +67,7 @@ struct VerifyReport {
 
 // The report; an error only when an input is missing or cannot be read (the CLI's exit 2).
 // With --original, masked rows are matched to original records through the decision log
-// (MASKED.decisions.jsonl, its last run) so quarantined records do not shift the comparison.
+// (MASKED.decisions.jsonl, its last completed run) so quarantined records do not shift the comparison.
 Result<VerifyReport> Verify(const Rubric& rubric, const VerifyOptions& options);
 
 // The report as text for a terminal or a CI log: a summary, then one line per listed violation.

@@ -1,16 +1,24 @@
 #include "testing/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "core/files.h"
+
+extern char** environ;
 
 namespace cw::testing {
 
@@ -28,55 +36,99 @@ uint16_t FreePort() {
 }
 
 namespace {
-std::string Drain(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
+// Children are started with posix_spawn, never fork: a test process has threads (the broker's
+// supervisor, a simulated fleet, the downloader), and a forked child of a threaded process may only
+// make async-signal-safe calls before exec. One malloc there can wait forever on a lock another
+// thread held at the fork — the sanitizers' allocator in GCC 12 takes no fork handlers — and the
+// test hangs with nothing in its log.
+pid_t Spawn(const std::vector<std::string>& argv, const posix_spawn_file_actions_t* actions, std::string* error) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = argv.empty() ? EINVAL : ::posix_spawn(&pid, args[0], actions, nullptr, args.data(), environ);
+  if (rc != 0) {
+    std::string what = "cannot start " + (argv.empty() ? std::string("(no program)") : argv[0]) + ": " + std::strerror(rc);
+    if (error) *error += what + "\n";
+    std::fprintf(stderr, "%s\n", what.c_str());
+    return -1;
+  }
+  return pid;
 }
 }  // namespace
 
-ProcessResult RunProcess(const std::vector<std::string>& argv) {
+ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  ProcessResult r;
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    ::execv(a[0], a.data());
-    ::_exit(127);
+  if (::pipe2(out, O_CLOEXEC) != 0) return r;
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return r;
   }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  pid_t pid = Spawn(argv, &actions, &r.err);
+  posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
   ::close(err[1]);
-  ProcessResult r;
-  std::thread t([&] { r.err = Drain(err[0]); });
-  r.out = Drain(out[0]);
-  t.join();
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return r;
+  }
+  // Both pipes are read on this thread, so a child filling one while we wait on the other cannot
+  // stall; the deadline turns a child that never finishes into a failed call instead of a test
+  // that hangs until CTest kills it with no word on why.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  bool timed_out = false;
+  char buf[4096];
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+      }
+    }
+  }
+  for (const auto& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    r.err += "\n(" + argv[0] + " killed: still running after " + std::to_string(timeout.count()) + " ms)\n";
+    r.exit_code = -1;
+    return r;
+  }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path) {
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_ = Spawn(argv, &actions, nullptr);
+  posix_spawn_file_actions_destroy(&actions);
 }
 
 BackgroundProcess::~BackgroundProcess() {

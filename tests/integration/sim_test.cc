@@ -2,10 +2,8 @@
 // uses the ingest service identity: every message is schema-valid, signed by the key the registry
 // holds for that cart, and per cart the seq strictly increases.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
@@ -148,26 +146,17 @@ TEST(FleetSimulator, SmallFleetProducesOnlyValidSignedOrderedMessages) {
   CheckFleet(20, 120, std::chrono::minutes(10));
 }
 
-pid_t StartCartsim(const std::string& carts, uint16_t port, const std::string& scenario = "") {
-  std::string bin = testing::BinaryPath("cartsim");
-  std::string broker = "mqtts://127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> args = {bin, "run", "--carts", carts, "--broker", broker, "--speed", "600",
+// cartsim as the product runs it, its output discarded.
+std::unique_ptr<testing::BackgroundProcess> StartCartsim(const std::string& carts, uint16_t port,
+                                                         const std::string& scenario = "") {
+  std::vector<std::string> args = {testing::BinaryPath("cartsim"), "run", "--carts", carts, "--broker",
+                                   "mqtts://127.0.0.1:" + std::to_string(port), "--speed", "600",
                                    "--duration", "10h", "--ble-bridge", "off", "--quiet"};
   if (!scenario.empty()) {
     args.push_back("--scenario");
     args.push_back(scenario);
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+  return std::make_unique<testing::BackgroundProcess>(args, "/dev/null");
 }
 
 // kill -9 of the whole simulator, twice, then a clean stop: no (cart, seq) ever carries two
@@ -178,15 +167,13 @@ TEST(FleetSimulator, KillNineAndRestartNeverReusesASeq) {
   auto ingest = Listen(fleet, rx, "carts/+/events/+");
   std::vector<size_t> boundaries;
   for (int run = 0; run < 3; ++run) {
-    pid_t pid = StartCartsim(fleet.data_dir() + "/carts", fleet.port());
+    auto cartsim = StartCartsim(fleet.data_dir() + "/carts", fleet.port());
     size_t before = rx.size();
     for (int i = 0; i < 200 && rx.size() < before + 40; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     ASSERT_GE(rx.size(), before + 40) << "cartsim run " << run << " produced too little";
-    kill(pid, run < 2 ? SIGKILL : SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    int exit_code = cartsim->Stop(run < 2 ? SIGKILL : SIGTERM);
     if (run == 2) {
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      EXPECT_EQ(exit_code, 0) << "a clean stop on SIGTERM";
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let in-flight deliveries land
     boundaries.push_back(rx.size());
@@ -295,15 +282,14 @@ TEST(FleetSimulator, KillNineKeepsTheOfflineQueueInFlash) {
     }
     return out;
   };
-  pid_t pid = StartCartsim(carts, fleet.port(), offline);
+  auto cartsim = StartCartsim(carts, fleet.port(), offline);
   for (int i = 0; i < 400 && held().size() < 60; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  cartsim->Stop(SIGKILL);
   auto queued = held();
   ASSERT_GE(queued.size(), 60u);
   EXPECT_EQ(rx.size(), 0u);  // nothing went out while offline
 
-  pid = StartCartsim(carts, fleet.port());  // coverage is back
+  cartsim = StartCartsim(carts, fleet.port());  // coverage is back
   for (int i = 0; i < 400; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
     std::lock_guard lock(rx.mu);
@@ -314,8 +300,7 @@ TEST(FleetSimulator, KillNineKeepsTheOfflineQueueInFlash) {
     }
     if (found >= queued.size()) break;
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  cartsim->Stop(SIGTERM);
 
   std::lock_guard lock(rx.mu);
   std::map<std::string, uint64_t> last_seq;

@@ -1,7 +1,14 @@
 # Helpers that give every Cartwright target the same flags, layout and test wiring.
 include(GoogleTest)
 
-set(CW_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+# Warnings fail the builds CI compiles (asan, fuzz) and the debug build. The release build, which
+# `./run demo` and `./run bench` make on the user's machine, prints them instead: GCC finds some
+# only at -O2 (a possibly truncated snprintf), and one of those must not stop a demo from building.
+option(CARTWRIGHT_WERROR "Treat compiler warnings as errors" ON)
+set(CW_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+if(CARTWRIGHT_WERROR)
+  list(APPEND CW_WARNINGS -Werror)
+endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports impossible std::string overlaps at -O2 (GCC bug 105329): a false positive.
   list(APPEND CW_WARNINGS -Wno-restrict)

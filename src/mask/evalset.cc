@@ -171,7 +171,7 @@ std::string TextForge::Iban() {
                       : static_cast<char>('0' + r_.Uniform(10));
   }
   int rem = Mod97(bban + shape.cc + "00");
-  char check[8];
+  char check[16];  // two digits; sized for any int, which -Wformat-truncation checks
   std::snprintf(check, sizeof check, "%02d", 98 - rem);
   std::string iban = std::string(shape.cc) + check + bban;
   if (r_.Bernoulli(0.4)) return iban;

@@ -433,7 +433,10 @@ void Redactor::FindNumbers(Scan& s) const {
     }
     if (groups.empty()) continue;
     size_t end_all = groups.back().second;
-    if (!s.BoundaryAfter(end_all)) {
+    // Digits that run on through a hyphen or dot into letters are the start of an identifier (a
+    // UUID "13102748-f636-…", a host "4153821947.local"), as digits after one are (see `start`).
+    bool runs_into_word = (s.at(end_all) == '-' || s.at(end_all) == '.') && IsAsciiLetter(s.at(end_all + 1));
+    if (!s.BoundaryAfter(end_all) || runs_into_word) {
       i = end_all;
       continue;
     }

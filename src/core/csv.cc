@@ -24,11 +24,14 @@ bool CsvStream::Fill() {
 
 Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
   if (failed_) return FailedPrecondition("the CSV reader stopped at an earlier error");
-  fields.clear();
-  if (pos_ >= buf_.size() && !Fill()) return false;
+  auto at_end = [&] {
+    fields.clear();
+    return false;
+  };
+  if (pos_ >= buf_.size() && !Fill()) return at_end();
   if (first_ && base_ == 0 && pos_ == 0 && std::string_view(buf_).starts_with("\xEF\xBB\xBF"))
     pos_ = 3;
-  if (pos_ >= buf_.size() && !Fill()) return false;
+  if (pos_ >= buf_.size() && !Fill()) return at_end();
   record_line_ = line_;
   auto fail = [&](const std::string& what) -> Result<bool> {
     failed_ = true;
@@ -40,7 +43,20 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
     return pos_ + 1 < buf_.size() ? static_cast<unsigned char>(buf_[pos_ + 1]) : -1;
   };
   enum class State { kFieldStart, kUnquoted, kQuoted, kAfterQuote } state = State::kFieldStart;
-  std::string field;
+  // Fields are read into the strings `fields` already holds, so a caller that passes the same
+  // vector for every record reuses their buffers instead of allocating each field anew.
+  size_t count = 0;
+  auto next_field = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    std::string& f = fields[count++];
+    f.clear();
+    return f;
+  };
+  auto finish = [&] {
+    fields.resize(count);
+    return true;
+  };
+  std::string* field = &next_field();
   uint64_t quote_line = 0;
   for (;;) {
     if (pos_ >= buf_.size() && !Fill()) {
@@ -48,8 +64,7 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
         line_ = quote_line;  // where the editor should look
         return fail("a quoted field is never closed (the input ends inside it)");
       }
-      fields.push_back(std::move(field));
-      return true;
+      return finish();
     }
     const char* data = buf_.data();
     switch (state) {
@@ -67,7 +82,7 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
         while (end < buf_.size() && data[end] != ',' && data[end] != '\n' && data[end] != '\r' &&
                data[end] != '"')
           ++end;
-        field.append(data + pos_, end - pos_);
+        field->append(data + pos_, end - pos_);
         pos_ = end;
         if (pos_ == buf_.size()) continue;
         if (data[pos_] == '"')
@@ -79,13 +94,13 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
         const void* q = std::memchr(data + pos_, '"', buf_.size() - pos_);
         size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - data) : buf_.size();
         for (size_t i = pos_; i < end; ++i) line_ += data[i] == '\n';
-        field.append(data + pos_, end - pos_);
+        field->append(data + pos_, end - pos_);
         pos_ = end;
         if (pos_ == buf_.size()) continue;
         int next = peek_next();
         data = buf_.data();
         if (next == '"') {
-          field.push_back('"');
+          field->push_back('"');
           pos_ += 2;
         } else {
           state = State::kAfterQuote;
@@ -102,8 +117,7 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
     // At a delimiter outside quotes.
     char c = buf_[pos_];
     if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
+      field = &next_field();
       state = State::kFieldStart;
       ++pos_;
       continue;
@@ -119,8 +133,7 @@ Result<bool> CsvStream::Next(std::vector<std::string>& fields) {
     ++line_;
     if (first_) crlf_ = crlf;
     first_ = false;
-    fields.push_back(std::move(field));
-    return true;
+    return finish();
   }
 }
 

@@ -27,9 +27,10 @@ class CsvStream {
   // Reads `text`, all of it in memory already (a block a masking thread was handed).
   explicit CsvStream(std::string_view text);
 
-  // The next record's fields into `fields` (its old contents are replaced). False at the end of
-  // the input. InvalidArgument ("line N: …") for for a quote inside an unquoted field, text after a
-  // closing quote, or input that ends inside quotes; the reader is finished after an error.
+  // The next record's fields into `fields`, replacing what it held (pass the same vector every
+  // time: its strings' buffers are reused). False at the end of the input. InvalidArgument
+  // ("line N: …") for a quote inside an unquoted field, text after a closing quote, or input that
+  // ends inside quotes; the reader is finished after an error.
   Result<bool> Next(std::vector<std::string>& fields);
 
   // The line the last record began on, from 1 (a quoted line break makes records span lines).

@@ -1,69 +1,64 @@
+// SHA-256's low-level interface is deprecated in OpenSSL 3 in favour of EVP. It is used here on
+// purpose: restoring a precomputed state is a struct copy, where EVP_MD_CTX_copy_ex frees and
+// allocates a provider context twice per MAC — measured at 290–530 ns per short MAC against
+// 190–210 ns this way, on a path that runs several MACs per masked record.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto/hmac.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
-#include <cstdlib>
+#include <algorithm>
 
 namespace cw::crypto {
 
 struct HmacSha256::State {
-  EVP_MD_CTX* inner = nullptr;  // SHA-256 after absorbing key ⊕ ipad
-  EVP_MD_CTX* outer = nullptr;  // SHA-256 after absorbing key ⊕ opad
-  EVP_MD_CTX* work = nullptr;
-  EVP_MD* md = nullptr;
+  SHA256_CTX inner;  // SHA-256 after absorbing key ⊕ ipad
+  SHA256_CTX outer;  // SHA-256 after absorbing key ⊕ opad
 };
 
 HmacSha256::HmacSha256(std::span<const uint8_t> key) : s_(std::make_unique<State>()) {
-  s_->md =
-      EVP_MD_fetch(nullptr, "SHA256", nullptr);  // fetched once: EVP_sha256() looks it up per init
-  s_->inner = EVP_MD_CTX_new();
-  s_->outer = EVP_MD_CTX_new();
-  s_->work = EVP_MD_CTX_new();
-  if (!s_->md || !s_->inner || !s_->outer || !s_->work) std::abort();
-  uint8_t block[64] = {};
+  uint8_t block[SHA256_CBLOCK] = {};
   if (key.size() > sizeof block) {
-    unsigned int len = 0;
-    EVP_Digest(key.data(), key.size(), block, &len, s_->md, nullptr);
+    SHA256(key.data(), key.size(), block);  // RFC 2104: a key longer than a block is hashed first
   } else {
     std::copy(key.begin(), key.end(), block);
   }
-  uint8_t pad[64];
-  for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
-  EVP_DigestInit_ex(s_->inner, s_->md, nullptr);
-  EVP_DigestUpdate(s_->inner, pad, sizeof pad);
-  for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
-  EVP_DigestInit_ex(s_->outer, s_->md, nullptr);
-  EVP_DigestUpdate(s_->outer, pad, sizeof pad);
+  uint8_t pad[SHA256_CBLOCK];
+  for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
+  SHA256_Init(&s_->inner);
+  SHA256_Update(&s_->inner, pad, sizeof pad);
+  for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
+  SHA256_Init(&s_->outer);
+  SHA256_Update(&s_->outer, pad, sizeof pad);
 }
 
-HmacSha256::~HmacSha256() {
-  EVP_MD_CTX_free(s_->work);
-  EVP_MD_CTX_free(s_->outer);
-  EVP_MD_CTX_free(s_->inner);
-  EVP_MD_free(s_->md);
-}
+HmacSha256::~HmacSha256() = default;
 
 std::array<uint8_t, 32> HmacSha256::Mac(std::string_view data) {
   std::array<uint8_t, 32> inner_hash{}, out{};
-  unsigned int len = 0;
-  EVP_MD_CTX_copy_ex(s_->work, s_->inner);
-  EVP_DigestUpdate(s_->work, data.data(), data.size());
-  EVP_DigestFinal_ex(s_->work, inner_hash.data(), &len);
-  EVP_MD_CTX_copy_ex(s_->work, s_->outer);
-  EVP_DigestUpdate(s_->work, inner_hash.data(), inner_hash.size());
-  EVP_DigestFinal_ex(s_->work, out.data(), &len);
+  SHA256_CTX work = s_->inner;
+  SHA256_Update(&work, data.data(), data.size());
+  SHA256_Final(inner_hash.data(), &work);
+  work = s_->outer;
+  SHA256_Update(&work, inner_hash.data(), inner_hash.size());
+  SHA256_Final(out.data(), &work);
   return out;
 }
 
 std::string HmacSha256::Hex(std::string_view data) {
+  std::string out;
+  HexInto(data, out);
+  return out;
+}
+
+void HmacSha256::HexInto(std::string_view data, std::string& out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   auto mac = Mac(data);
-  std::string out(64, '0');
+  out.resize(2 * mac.size());
   for (size_t i = 0; i < mac.size(); ++i) {
     out[2 * i] = kDigits[mac[i] >> 4];
     out[2 * i + 1] = kDigits[mac[i] & 15];
   }
-  return out;
 }
 
 }  // namespace cw::crypto

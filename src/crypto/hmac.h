@@ -25,6 +25,8 @@ class HmacSha256 {
   std::array<uint8_t, 32> Mac(std::string_view data);
   // The same, as 64 lowercase hex digits.
   std::string Hex(std::string_view data);
+  // The same into `out`, replacing its contents; a buffer passed again is reused, not reallocated.
+  void HexInto(std::string_view data, std::string& out);
 
  private:
   struct State;

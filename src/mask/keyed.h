@@ -25,6 +25,11 @@ class Digester {
  public:
   explicit Digester(const crypto::SymmetricKey& digest_key) : mac_(digest_key) {}
   std::string operator()(std::string_view value) { return mac_.Hex(value); }
+  // The digest into `out` (its buffer reused), returned as a view of it.
+  std::string_view Into(std::string_view value, std::string& out) {
+    mac_.HexInto(value, out);
+    return out;
+  }
 
  private:
   crypto::HmacSha256 mac_;

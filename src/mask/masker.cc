@@ -187,6 +187,30 @@ class RecordSplitter {
   uint64_t bytes_read_ = 0;
 };
 
+// Buffers handed back once their block is written, for the next blocks to fill. A fresh buffer
+// of a few megabytes is fresh pages: the kernel faults in and zeroes every one of them on first
+// write, which cost more than the masking's HMACs. Holds at most the blocks in flight.
+class BufferPool {
+ public:
+  std::string Take() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return {};
+    std::string b = std::move(free_.back());
+    free_.pop_back();
+    b.clear();
+    return b;
+  }
+  void Give(std::string&& b) {
+    if (b.capacity() == 0) return;
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> free_;
+};
+
 struct Block {
   uint64_t seq = 0;
   uint64_t first_record = 0;  // 1-based, header excluded
@@ -209,6 +233,7 @@ struct BlockResult {
 // What every worker shares; read-only during the run.
 struct RunContext {
   const Rubric* rubric;
+  std::string rubric_json;  // the rubric's version as a JSON string, for every log line
   DataFormat format;
   std::string domain;
   bool drop_unknown;
@@ -250,7 +275,7 @@ class Worker {
         return value;
       case Treatment::kDigest:
         if (value.empty()) return value;
-        return Held(digester_(value));  // with SHA-NI the MAC costs less than a cache lookup
+        return digester_.Into(value, scratch_);  // with SHA-NI a MAC costs less than a cache lookup
       case Treatment::kToken:
         if (value.empty()) return value;
         return TokenOf(rule, value, r);
@@ -301,11 +326,27 @@ class Worker {
   std::unordered_map<std::string, std::string> plans_;  // applied → plan id
 };
 
+void AppendNumber(std::string& out, uint64_t n) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+// `{"row":N,` opening a record's decision-log line: built in place, as a masking thread writes one
+// per record.
+void OpenLogLine(BlockResult& r, uint64_t record) {
+  r.log += "{\"row\":";
+  AppendNumber(r.log, record);
+  r.log += ',';
+}
+
 void LogQuarantine(BlockResult& r, const RunContext& ctx, uint64_t record, uint64_t line,
                    std::string_view column, std::string_view reason) {
-  r.log +=
-      "{\"row\":" + std::to_string(record) + ",\"line\":" + std::to_string(line) + ",\"rubric\":";
-  AppendJsonString(r.log, ctx.rubric->version);
+  OpenLogLine(r, record);
+  r.log += "\"line\":";
+  AppendNumber(r.log, line);
+  r.log += ",\"rubric\":";
+  r.log += ctx.rubric_json;
   r.log += ",\"quarantined\":{\"column\":";
   AppendJsonString(r.log, column);
   r.log += ",\"reason\":";
@@ -316,8 +357,9 @@ void LogQuarantine(BlockResult& r, const RunContext& ctx, uint64_t record, uint6
 
 void LogMasked(BlockResult& r, const RunContext& ctx, uint64_t record, std::string_view plan,
                const EntityCounts& hits) {
-  r.log += "{\"row\":" + std::to_string(record) + ",\"rubric\":";
-  AppendJsonString(r.log, ctx.rubric->version);
+  OpenLogLine(r, record);
+  r.log += "\"rubric\":";
+  r.log += ctx.rubric_json;
   r.log += ",\"plan\":\"";
   r.log += plan;
   r.log += '"';
@@ -578,6 +620,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
   const std::string partial = options.out + ".partial";
 
   RunContext ctx{&rubric,
+                 {},
                  format,
                  options.domain,
                  options.drop_unknown,
@@ -588,6 +631,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
                  {},
                  {},
                  false};
+  AppendJsonString(ctx.rubric_json, rubric.version);
   RecordSplitter splitter(in, format, options.block_bytes);
   std::string header_out;
   std::vector<std::string> header_columns;
@@ -700,6 +744,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
   std::set<std::string> dropped_json;
   std::set<std::string> written_plans = {ctx.csv_plan};
 
+  BufferPool pool;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
@@ -715,10 +760,13 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
         }
         cv.notify_all();
         BlockResult r;
+        r.out = pool.Take();
+        r.log = pool.Take();
         if (format == DataFormat::kCsv)
           MaskCsvBlock(ctx, worker, block, r);
         else
           MaskJsonBlock(ctx, worker, block, r);
+        pool.Give(std::move(block.bytes));
         {
           std::lock_guard lock(mu);
           done.emplace(block.seq, std::move(r));
@@ -744,6 +792,8 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
         if (s.ok() && written_plans.insert(id).second) s = log.Write(PlanLine(id, rubric, applied));
       }
       if (s.ok()) s = log.Write(r.log);
+      pool.Give(std::move(r.out));
+      pool.Give(std::move(r.log));
       if (s.ok() && !r.quarantine.empty()) {
         if (!quarantine.is_open()) {
           s = quarantine.Open(quarantine_path, false, 0600);
@@ -777,6 +827,7 @@ Result<MaskSummary> MaskFile(const Rubric& rubric, const Keyring& keys,
   uint64_t record = 1;
   for (;;) {
     Block block;
+    block.bytes = pool.Take();
     uint64_t records = 0, lines = 0;
     if (!splitter.NextBlock(block.bytes, records, lines)) break;
     block.first_record = record;

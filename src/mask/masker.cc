@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/csv.h"
 #include "core/files.h"
@@ -246,6 +247,64 @@ struct RunContext {
   bool crlf = false;
 };
 
+// One column's recent value → token pairs on one thread. Open addressing with linear probing and
+// the hash kept beside each value, so a lookup is one masked index and, nearly always, one slot:
+// std::unordered_map's division for the bucket and its pointer chase to the node were most of the
+// time spent tokenising. Grows to kMaxSlots (65,536 values at half load), then starts over; the
+// values in use come straight back.
+class TokenCache {
+ public:
+  // The token cached for `value` (whose std::hash is `hash`), or null.
+  const std::string* Find(std::string_view value, size_t hash) const {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.token.empty()) return nullptr;
+      if (s.hash == hash && s.value == value) return &s.token;
+    }
+  }
+  // Caches `token` (never empty) for `value`, which Find did not hold. The reference lasts until
+  // the next Insert.
+  const std::string& Insert(std::string_view value, size_t hash, std::string token) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    Slot& s = FreeSlot(hash);
+    s.hash = hash;
+    s.value.assign(value);
+    s.token = std::move(token);
+    ++size_;
+    return s.token;
+  }
+
+ private:
+  static constexpr size_t kMaxSlots = size_t{1} << 17;
+  struct Slot {
+    size_t hash = 0;
+    std::string value, token;  // an empty token marks a free slot
+  };
+  Slot& FreeSlot(size_t hash) {
+    size_t i = hash & mask_;
+    while (!slots_[i].token.empty()) i = (i + 1) & mask_;
+    return slots_[i];
+  }
+  void Grow() {
+    if (slots_.size() >= kMaxSlots) {
+      for (Slot& s : slots_) s.token.clear();
+      size_ = 0;
+      return;
+    }
+    size_t slots = slots_.empty() ? 1024 : slots_.size() * 2;
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots));
+    mask_ = slots_.size() - 1;
+    for (Slot& s : old) {
+      if (!s.token.empty()) FreeSlot(s.hash) = std::move(s);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
 // One thread's masking state: keyed functions set up once, and recent tokens remembered
 // (identifiers repeat across telemetry records far more often than they change).
 class Worker {
@@ -305,23 +364,18 @@ class Worker {
   // The token of `value`. Tokens seen lately are remembered, so each goes to the token map once
   // per thread, not once per record.
   std::string_view TokenOf(const ColumnRule& rule, std::string_view value, BlockResult& r) {
-    auto& cache = caches_[rule.index];
-    if (auto it = cache.find(value); it != cache.end()) return it->second;
-    if (cache.size() >= (1u << 16)) cache.clear();
+    TokenCache& cache = caches_[rule.index];
+    size_t hash = std::hash<std::string_view>{}(value);
+    if (const std::string* token = cache.Find(value, hash)) return *token;
     std::string token = tokenizer_(rule.ns, value);
     r.tokens.push_back({token, rule.column, std::string(value)});
-    return cache.emplace(std::string(value), std::move(token)).first->second;
+    return cache.Insert(value, hash, std::move(token));
   }
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   const RunContext& ctx_;
   Digester digester_;
   Tokenizer tokenizer_;
-  std::vector<std::unordered_map<std::string, std::string, Hash, std::equal_to<>>>
-      caches_;  // by rule index
+  std::vector<TokenCache> caches_;  // by rule index
   std::string scratch_;
   std::unordered_map<std::string, std::string> plans_;  // applied → plan id
 };

@@ -435,7 +435,8 @@ void Redactor::FindNumbers(Scan& s) const {
     size_t end_all = groups.back().second;
     // Digits that run on through a hyphen or dot into letters are the start of an identifier (a
     // UUID "13102748-f636-…", a host "4153821947.local"), as digits after one are (see `start`).
-    bool runs_into_word = (s.at(end_all) == '-' || s.at(end_all) == '.') && IsAsciiLetter(s.at(end_all + 1));
+    bool runs_into_word =
+        (s.at(end_all) == '-' || s.at(end_all) == '.') && IsAsciiLetter(s.at(end_all + 1));
     if (!s.BoundaryAfter(end_all) || runs_into_word) {
       i = end_all;
       continue;

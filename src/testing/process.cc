@@ -1,10 +1,10 @@
 #include "testing/process.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,14 +41,17 @@ namespace {
 // make async-signal-safe calls before exec. One malloc there can wait forever on a lock another
 // thread held at the fork — the sanitizers' allocator in GCC 12 takes no fork handlers — and the
 // test hangs with nothing in its log.
-pid_t Spawn(const std::vector<std::string>& argv, const posix_spawn_file_actions_t* actions, std::string* error) {
+pid_t Spawn(const std::vector<std::string>& argv, const posix_spawn_file_actions_t* actions,
+            std::string* error) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  int rc = argv.empty() ? EINVAL : ::posix_spawn(&pid, args[0], actions, nullptr, args.data(), environ);
+  int rc =
+      argv.empty() ? EINVAL : ::posix_spawn(&pid, args[0], actions, nullptr, args.data(), environ);
   if (rc != 0) {
-    std::string what = "cannot start " + (argv.empty() ? std::string("(no program)") : argv[0]) + ": " + std::strerror(rc);
+    std::string what = "cannot start " + (argv.empty() ? std::string("(no program)") : argv[0]) +
+                       ": " + std::strerror(rc);
     if (error) *error += what + "\n";
     std::fprintf(stderr, "%s\n", what.c_str());
     return -1;
@@ -88,13 +91,15 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::mill
   bool timed_out = false;
   char buf[4096];
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
     }
     int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;  // revents are only meaningful after a ready poll
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
@@ -110,11 +115,21 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::mill
     if (f.fd >= 0) ::close(f.fd);
   }
   if (timed_out) ::kill(pid, SIGKILL);
+  // A child may close its output and still run on: the deadline holds for its exit too.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    pid_t done = ::waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) break;
+    if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+    } else if (done == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
   if (timed_out) {
-    r.err += "\n(" + argv[0] + " killed: still running after " + std::to_string(timeout.count()) + " ms)\n";
+    r.err += "\n(" + argv[0] + " killed: still running after " + std::to_string(timeout.count()) +
+             " ms)\n";
     r.exit_code = -1;
     return r;
   }
@@ -122,10 +137,12 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::mill
   return r;
 }
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const std::string& log_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   pid_ = Spawn(argv, &actions, nullptr);
   posix_spawn_file_actions_destroy(&actions);
@@ -146,7 +163,8 @@ int BackgroundProcess::Stop(int signal) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
 }
 
-bool WaitForLine(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
+bool WaitForLine(const std::string& path, const std::string& text,
+                 std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto log = ReadFile(path);

@@ -258,6 +258,29 @@ TEST_F(MaskerTest, TheTokenMapIsSealedAndOpensOnlyWithTheMapKey) {
   EXPECT_EQ(OpenTokenMap(summary->token_map, *other).error().code(), Code::kPermissionDenied);
 }
 
+// One thread sees 80,000 distinct operator ids, each twice: more than the token cache holds, so
+// it grows and later starts over. Every token is still the keyed function of its value, and the
+// token map holds each value once.
+TEST_F(MaskerTest, TokensStayRightPastWhatTheCacheHolds) {
+  std::string csv = "operator_id,battery_pct\n";
+  constexpr int kIds = 80'000;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < kIds; ++i) csv += "EMP-" + std::to_string(i * 7919 % kIds) + ",50\n";
+  }
+  ASSERT_TRUE(WriteFileAtomic(Path("many.csv"), csv).ok());
+  MaskOptions o = Options(Path("many.csv"), Path("many-masked.csv"));
+  o.threads = 1;
+  auto summary = MaskFile(rubric_, ring_, o);
+  ASSERT_TRUE(summary.ok()) << summary.error().ToString();
+  EXPECT_EQ(summary->masked, 2u * kIds);
+  EXPECT_EQ(summary->tokens, static_cast<uint64_t>(kIds));
+  auto raw = ReadCsv(Path("many.csv")), masked = ReadCsv(Path("many-masked.csv"));
+  ASSERT_EQ(masked.size(), raw.size());
+  for (size_t r = 1; r < raw.size(); ++r) {
+    ASSERT_EQ(masked[r][0], DomainToken(ring_.token_key(), "tool-telemetry", "op", raw[r][0])) << "row " << r;
+  }
+}
+
 TEST_F(MaskerTest, MalformedCsvStopsTheRunNamingTheLine) {
   ASSERT_TRUE(WriteFileAtomic(Path("bad.csv"), "battery_pct,error_code\n80,E1\n81,E\"2\n").ok());
   auto r = MaskFile(rubric_, ring_, Options(Path("bad.csv"), Path("out.csv")));

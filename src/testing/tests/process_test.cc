@@ -27,8 +27,10 @@ TEST(RunProcess, CapturesStdoutStderrAndTheExitCodeApart) {
 
 TEST(RunProcess, AChildFillingBothPipesAtOnceDoesNotStall) {
   // Far more than a pipe buffer (64 KiB) on each stream, interleaved.
-  auto r = RunProcess({"/bin/sh", "-c", "i=0; while [ $i -lt 4000 ]; do echo 0123456789012345678901234567890123456789; "
-                                        "echo abcdefghijabcdefghijabcdefghijabcdefghij >&2; i=$((i+1)); done"});
+  auto r =
+      RunProcess({"/bin/sh", "-c",
+                  "i=0; while [ $i -lt 4000 ]; do echo 0123456789012345678901234567890123456789; "
+                  "echo abcdefghijabcdefghijabcdefghijabcdefghij >&2; i=$((i+1)); done"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.size(), 4000u * 41);
   EXPECT_EQ(r.err.size(), 4000u * 41);
@@ -39,7 +41,8 @@ TEST(RunProcess, AChildStillRunningAtTheDeadlineIsKilledAndSaysSo) {
   auto r = RunProcess({"/bin/sleep", "30"}, 300ms);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
   EXPECT_EQ(r.exit_code, -1);
-  EXPECT_NE(r.err.find("/bin/sleep killed: still running after 300 ms"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/bin/sleep killed: still running after 300 ms"), std::string::npos)
+      << r.err;
 }
 
 TEST(RunProcess, AProgramThatCannotStartIsAFailureNamingIt) {
@@ -62,7 +65,8 @@ TEST(RunProcess, SpawningWhileOtherThreadsAllocateNeverHangs) {
         std::vector<std::unique_ptr<std::string>> v;
         // Every size class, and some large enough to go past the per-thread caches.
         for (int i = 0; i < 64; ++i) {
-          v.push_back(std::make_unique<std::string>(static_cast<size_t>(i % 8 == 0 ? 200'000 + i : 16 + i * 37), 'x'));
+          v.push_back(std::make_unique<std::string>(
+              static_cast<size_t>(i % 8 == 0 ? 200'000 + i : 16 + i * 37), 'x'));
         }
       }
     });

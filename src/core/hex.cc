@@ -3,14 +3,18 @@
 namespace cw {
 
 std::string ToHex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
+  ToHexInto(bytes, out);
+  return out;
+}
+
+void ToHexInto(std::span<const uint8_t> bytes, std::string& out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
   out.resize(bytes.size() * 2);
   for (size_t i = 0; i < bytes.size(); ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 15];
   }
-  return out;
 }
 
 std::optional<std::vector<uint8_t>> FromHex(std::string_view hex) {

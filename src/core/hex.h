@@ -11,6 +11,9 @@
 namespace cw {
 
 std::string ToHex(std::span<const uint8_t> bytes);
+// The same into `out`, replacing its contents: a buffer passed again is reused, not reallocated
+// (a masking thread hexes a digest per value).
+void ToHexInto(std::span<const uint8_t> bytes, std::string& out);
 // Upper- or lowercase accepted; nullopt on odd length or a non-hex character.
 std::optional<std::vector<uint8_t>> FromHex(std::string_view hex);
 

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "core/hex.h"
+
 namespace cw::crypto {
 
 struct HmacSha256::State {
@@ -51,14 +53,6 @@ std::string HmacSha256::Hex(std::string_view data) {
   return out;
 }
 
-void HmacSha256::HexInto(std::string_view data, std::string& out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  auto mac = Mac(data);
-  out.resize(2 * mac.size());
-  for (size_t i = 0; i < mac.size(); ++i) {
-    out[2 * i] = kDigits[mac[i] >> 4];
-    out[2 * i + 1] = kDigits[mac[i] & 15];
-  }
-}
+void HmacSha256::HexInto(std::string_view data, std::string& out) { ToHexInto(Mac(data), out); }
 
 }  // namespace cw::crypto
